@@ -1,0 +1,49 @@
+/**
+ * The `fortiflex-scaler` command line. Each command family lives in `src/cli/commands/` and registers itself
+ * on the root program; this module only wires them together and maps outcomes to exit codes:
+ * 0 success, 1 API or runtime error, 2 bad usage or invalid input.
+ */
+import { Command, CommanderError } from 'commander';
+import { processIo, UsageError, type CliIo } from './io';
+
+/** A module that adds its commands to the root program. */
+export type CommandRegistrar = (program: Command, io: CliIo) => void;
+
+const registrars: CommandRegistrar[] = [];
+
+/** Builds the root program with every command family registered, writing through `io`. */
+export function buildProgram(io: CliIo = processIo): Command {
+  const program = new Command('fortiflex-scaler')
+    .description('Run FortiFlex FortiGate-VM entitlements at the lowest points cost')
+    .showHelpAfterError(false)
+    .exitOverride()
+    .configureOutput({ writeOut: io.stdout, writeErr: io.stderr });
+  for (const register of registrars) register(program, io);
+  return program;
+}
+
+/**
+ * Runs the CLI with `argv` (as in `process.argv`) and resolves to the exit code. Never throws: every error
+ * becomes a one-line message on stderr.
+ */
+export async function main(argv: readonly string[], io: CliIo = processIo): Promise<number> {
+  const program = buildProgram(io);
+  try {
+    await program.parseAsync([...argv]);
+    return 0;
+  } catch (error) {
+    if (error instanceof CommanderError) {
+      // Commander has already printed its own message (help, version, or the usage problem).
+      return error.exitCode === 0 ? 0 : 2;
+    }
+    const message = error instanceof Error ? error.message : String(error);
+    io.stderr(`fortiflex-scaler: ${message.split('\n')[0]}\n`);
+    return error instanceof UsageError ? 2 : 1;
+  }
+}
+
+if (require.main === module) {
+  void main(process.argv).then((code) => {
+    process.exitCode = code;
+  });
+}
