@@ -3,7 +3,7 @@
  * `inject('azuriteConnectionString')` and isolate themselves by using unique table/container/queue names.
  */
 import type { TestProject } from 'vitest/node' with { 'resolution-mode': 'import' };
-import { startAzurite } from './azurite';
+import { startAzurite } from '../../src/dev/azurite';
 
 declare module 'vitest' {
   export interface ProvidedContext {

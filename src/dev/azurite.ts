@@ -1,6 +1,6 @@
 /**
  * Starts Azurite (blob, queue, table) in memory on free loopback ports and returns a connection string for
- * it. Used by the vitest global setup, the demo-free integration tests and the benchmarks.
+ * it. Used by the vitest global setup, the demo and the benchmarks; needs the `azurite` dev dependency.
  */
 import { spawn, type ChildProcess } from 'node:child_process';
 import { createServer } from 'node:net';
