@@ -1,0 +1,145 @@
+/**
+ * The state store's public shapes: what the scaler remembers per entitlement, the audit trail, webhook dedupe
+ * keys, license claims, run/pool leases and the work queue.
+ */
+
+/** What the scaler did to one entitlement (table `records`, PK `entitlement`, RK serial number). */
+export interface EntitlementRecord {
+  serialNumber: string;
+  /** True while the entitlement is STOPPED because of us ("only undo what we did"). */
+  stoppedByScaler: boolean;
+  previousStatus?: string;
+  lastAction?: string;
+  lastActionAt?: string;
+  lastReason?: string;
+  lastError?: string;
+  lastErrorAt?: string;
+  rule?: string;
+  pool?: string;
+  /** Set on reads and writes; pass it back to `put` for an If-Match update. */
+  etag?: string;
+}
+
+/** Outcome of one audited action. */
+export type AuditOutcome = 'planned' | 'started' | 'succeeded' | 'failed' | 'skipped' | 'dryRun';
+
+/** One audit row: who did what to which entitlement, when and why. */
+export interface AuditEntry {
+  /** ISO instant. */
+  at: string;
+  runId: string;
+  /** 'reconcile' | 'runNow' | 'cli' | 'scale' | ... */
+  actor: string;
+  serialNumber?: string;
+  action: string;
+  outcome: AuditOutcome;
+  rule?: string;
+  pool?: string;
+  reason: string;
+  ptDaysSaved?: number;
+  pointsSaved?: number;
+  error?: string;
+  /** Small structured context; stored as JSON, truncated when large, secret-looking keys redacted. */
+  details?: Record<string, unknown>;
+}
+
+/** Audit query; `since` is inclusive, `until` exclusive; results are newest first. */
+export interface AuditQuery {
+  serialNumber?: string;
+  since?: Date;
+  until?: Date;
+  limit?: number;
+}
+
+/** A license held by one instance of a pool. */
+export interface ClaimRecord {
+  pool: string;
+  instanceId: string;
+  serialNumber: string;
+  claimedAt: string;
+  renewedAt?: string;
+  expiresAt?: string;
+  etag?: string;
+}
+
+/** An exclusive blob lease; renew before `ttlSeconds` pass or another holder may take it. */
+export interface Lease {
+  name: string;
+  /** The lease id (for diagnostics). */
+  id: string;
+  /** Extends the lease by its ttl; throws `ConcurrencyError` when the lease was lost. */
+  renew(): Promise<void>;
+  /** Frees the lease; a no-op when it has already been lost or released. */
+  release(): Promise<void>;
+}
+
+/** A message read from the work queue (or its poison queue). */
+export interface QueueMessage {
+  messageId: string;
+  popReceipt: string;
+  dequeueCount: number;
+  /** The JSON value that was sent (the raw text when it is not JSON). */
+  body: unknown;
+}
+
+/** Everything the scaler keeps in Azure Storage. */
+export interface StateStore {
+  records: {
+    get(serialNumber: string): Promise<EntitlementRecord | undefined>;
+    list(): Promise<EntitlementRecord[]>;
+    /** If-Match when `r.etag` is set, insert-if-absent when not; `ConcurrencyError` on conflict. */
+    put(r: EntitlementRecord): Promise<EntitlementRecord>;
+    /** Unconditional replace (last write wins). */
+    upsert(r: EntitlementRecord): Promise<EntitlementRecord>;
+  };
+  audit: {
+    append(e: AuditEntry): Promise<void>;
+    query(q: AuditQuery): Promise<AuditEntry[]>;
+  };
+  events: {
+    /** True the first time `key` is seen (or when its previous sighting expired); false for a duplicate. */
+    remember(key: string, ttlMs: number, now: Date): Promise<boolean>;
+    /** Deletes keys that expired before `now`; returns how many. */
+    purgeExpired(now: Date): Promise<number>;
+  };
+  claims: {
+    get(pool: string, instanceId: string): Promise<ClaimRecord | undefined>;
+    findBySerial(pool: string, serialNumber: string): Promise<ClaimRecord | undefined>;
+    list(pool: string): Promise<ClaimRecord[]>;
+    /** Atomic insert-if-absent on both the instance id and the serial; `ConcurrencyError` on conflict. */
+    create(c: ClaimRecord): Promise<ClaimRecord>;
+    /** If-Match on `c.etag`; updates `renewedAt` / `expiresAt` only (serial and claimedAt never change). */
+    update(c: ClaimRecord): Promise<ClaimRecord>;
+    /** Removes the claim and its serial lock; false when there was none; `ConcurrencyError` on a stale etag. */
+    delete(pool: string, instanceId: string, etag?: string): Promise<boolean>;
+  };
+  leases: {
+    /** `ttlSeconds` in 15..60; null when another holder has it. */
+    acquire(name: string, ttlSeconds: number): Promise<Lease | null>;
+  };
+  queue: {
+    /** Queue name (`scaler-work` plus the store prefix). */
+    readonly name: string;
+    /** Poison queue name (`scaler-work-poison` plus the store prefix), where the Functions host moves failures. */
+    readonly poisonName: string;
+    /** Sends `message` as base64-encoded JSON (the Functions queue trigger's default encoding). */
+    send(message: unknown, options?: { delaySeconds?: number }): Promise<void>;
+    receive(
+      max?: number,
+      options?: { poison?: boolean; visibilityTimeoutSeconds?: number },
+    ): Promise<QueueMessage[]>;
+    delete(message: QueueMessage, options?: { poison?: boolean }): Promise<void>;
+  };
+}
+
+/** A conditional write lost (409 already exists, 412 ETag mismatch) or a lease was lost. */
+export class ConcurrencyError extends Error {
+  override readonly name = 'ConcurrencyError';
+  constructor(
+    message: string,
+    readonly statusCode?: number,
+    options?: { cause?: unknown },
+  ) {
+    super(message, options);
+  }
+}

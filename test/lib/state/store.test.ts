@@ -1,0 +1,190 @@
+import { randomBytes } from 'node:crypto';
+import { beforeAll, describe, expect, inject, it } from 'vitest';
+import { ConcurrencyError, createStateStore, type AuditEntry, type StateStore } from '../../../src/lib/state';
+
+let store: StateStore;
+const prefix = `t${randomBytes(4).toString('hex')}`;
+
+beforeAll(async () => {
+  store = await createStateStore(
+    { kind: 'connectionString', connectionString: inject('azuriteConnectionString') },
+    { prefix, now: () => new Date('2026-03-10T12:00:00Z') },
+  );
+});
+
+describe('records', () => {
+  it('inserts if absent, then updates only with the current ETag', async () => {
+    const created = await store.records.put({
+      serialNumber: 'FGVMMLTM26000001',
+      stoppedByScaler: true,
+      previousStatus: 'ACTIVE',
+      lastAction: 'stop',
+      lastReason: 'office closed',
+    });
+    expect(created.etag).toBeTruthy();
+    await expect(
+      store.records.put({ serialNumber: 'FGVMMLTM26000001', stoppedByScaler: false }),
+    ).rejects.toBeInstanceOf(ConcurrencyError);
+
+    const updated = await store.records.put({ ...created, stoppedByScaler: false, lastAction: 'reactivate' });
+    expect(updated.etag).not.toBe(created.etag);
+    // The first writer's ETag is stale now: 412 becomes a ConcurrencyError.
+    const stale = store.records.put({ ...created, lastAction: 'stop' });
+    await expect(stale).rejects.toBeInstanceOf(ConcurrencyError);
+    await expect(stale).rejects.toMatchObject({ statusCode: 412 });
+
+    const read = await store.records.get('FGVMMLTM26000001');
+    expect(read).toMatchObject({
+      stoppedByScaler: false,
+      lastAction: 'reactivate',
+      previousStatus: 'ACTIVE',
+    });
+    expect(read?.etag).toBe(updated.etag);
+  });
+
+  it('upserts unconditionally, clears omitted fields, and lists every record', async () => {
+    await store.records.upsert({ serialNumber: 'FGVM/odd#key?', stoppedByScaler: true, lastError: 'boom' });
+    const replaced = await store.records.upsert({ serialNumber: 'FGVM/odd#key?', stoppedByScaler: false });
+    expect(replaced.etag).toBeTruthy();
+    expect(await store.records.get('FGVM/odd#key?')).toEqual({
+      serialNumber: 'FGVM/odd#key?',
+      stoppedByScaler: false,
+      etag: expect.any(String),
+    });
+    expect(await store.records.get('NOPE')).toBeUndefined();
+    const serials = (await store.records.list()).map((r) => r.serialNumber).sort();
+    expect(serials).toEqual(['FGVM/odd#key?', 'FGVMMLTM26000001']);
+  });
+});
+
+describe('audit', () => {
+  const entry = (at: string, serialNumber: string | undefined, action: string): AuditEntry => ({
+    at,
+    runId: `run-${at}`,
+    actor: 'reconcile',
+    action,
+    outcome: 'succeeded',
+    reason: `${action} at ${at}`,
+    rule: 'branch-firewalls',
+    ...(serialNumber !== undefined && { serialNumber }),
+  });
+
+  beforeAll(async () => {
+    await Promise.all([
+      store.audit.append(entry('2026-03-06T18:00:00.000Z', 'SN-A', 'stop')),
+      store.audit.append(entry('2026-03-07T09:00:00.000Z', 'SN-B', 'stop')),
+      store.audit.append(entry('2026-03-09T06:00:00.000Z', 'SN-A', 'reactivate')),
+      store.audit.append(entry('2026-03-09T06:00:00.001Z', undefined, 'run')),
+      store.audit.append(entry('2026-03-10T08:30:00.000Z', 'SN-A', 'stop')),
+    ]);
+  });
+
+  it('returns every row newest first across day partitions', async () => {
+    const rows = await store.audit.query({});
+    expect(rows.map((r) => r.at)).toEqual([
+      '2026-03-10T08:30:00.000Z',
+      '2026-03-09T06:00:00.001Z',
+      '2026-03-09T06:00:00.000Z',
+      '2026-03-07T09:00:00.000Z',
+      '2026-03-06T18:00:00.000Z',
+    ]);
+    expect(rows[0]).toMatchObject({
+      actor: 'reconcile',
+      serialNumber: 'SN-A',
+      action: 'stop',
+      rule: 'branch-firewalls',
+    });
+  });
+
+  it('answers who did what to one serial, newest first, with since/until and limit', async () => {
+    const all = await store.audit.query({ serialNumber: 'SN-A' });
+    expect(all.map((r) => `${r.action}@${r.at}`)).toEqual([
+      'stop@2026-03-10T08:30:00.000Z',
+      'reactivate@2026-03-09T06:00:00.000Z',
+      'stop@2026-03-06T18:00:00.000Z',
+    ]);
+    const since = await store.audit.query({
+      serialNumber: 'SN-A',
+      since: new Date('2026-03-09T06:00:00.000Z'),
+    });
+    expect(since.map((r) => r.action)).toEqual(['stop', 'reactivate']); // since is inclusive
+    const until = await store.audit.query({
+      serialNumber: 'SN-A',
+      until: new Date('2026-03-09T06:00:00.000Z'),
+    });
+    expect(until.map((r) => r.at)).toEqual(['2026-03-06T18:00:00.000Z']); // until is exclusive
+    const limited = await store.audit.query({ serialNumber: 'SN-A', limit: 1 });
+    expect(limited.map((r) => r.at)).toEqual(['2026-03-10T08:30:00.000Z']);
+  });
+
+  it('filters by time across days without a serial and stops at the limit', async () => {
+    const rows = await store.audit.query({
+      since: new Date('2026-03-07T00:00:00Z'),
+      until: new Date('2026-03-10T00:00:00Z'),
+    });
+    expect(rows.map((r) => r.at)).toEqual([
+      '2026-03-09T06:00:00.001Z',
+      '2026-03-09T06:00:00.000Z',
+      '2026-03-07T09:00:00.000Z',
+    ]);
+    const two = await store.audit.query({ limit: 2 });
+    expect(two.map((r) => r.at)).toEqual(['2026-03-10T08:30:00.000Z', '2026-03-09T06:00:00.001Z']);
+  });
+
+  it('keeps details small and never stores secret-looking values', async () => {
+    await store.audit.append({
+      ...entry('2026-03-10T09:00:00.000Z', 'SN-DETAILS', 'claim'),
+      details: { instanceId: 'vm-1', token: 'LICENSE-TOKEN-123', nested: { password: 'hunter2' } },
+    });
+    await store.audit.append({
+      ...entry('2026-03-10T09:00:01.000Z', 'SN-DETAILS', 'plan'),
+      details: { blob: 'x'.repeat(50_000) },
+      reason: 'r'.repeat(10_000),
+    });
+    const [big, small] = await store.audit.query({ serialNumber: 'SN-DETAILS' });
+    expect(small?.details).toEqual({
+      instanceId: 'vm-1',
+      token: '[redacted]',
+      nested: { password: '[redacted]' },
+    });
+    expect(JSON.stringify(small)).not.toContain('hunter2');
+    expect(JSON.stringify(big?.details).length).toBeLessThan(5_000);
+    expect(big?.details).toMatchObject({ truncated: true });
+    expect(big?.reason.length).toBeLessThanOrEqual(2_000);
+  });
+
+  it('rejects entries without a valid time', async () => {
+    await expect(store.audit.append(entry('yesterday', 'SN-X', 'stop'))).rejects.toThrow(/at "yesterday"/);
+  });
+});
+
+describe('events', () => {
+  it('remembers a key once until it expires, then accepts it again', async () => {
+    const t0 = new Date('2026-03-10T12:00:00Z');
+    const key = 'alert-1|cpu>80|2026-03-10T11:59:00Z';
+    expect(await store.events.remember(key, 60_000, t0)).toBe(true);
+    expect(await store.events.remember(key, 60_000, new Date(t0.getTime() + 30_000))).toBe(false);
+    expect(await store.events.remember('another key', 60_000, t0)).toBe(true);
+    // After expiry the key is new again, and the renewed expiry holds.
+    const later = new Date(t0.getTime() + 61_000);
+    expect(await store.events.remember(key, 60_000, later)).toBe(true);
+    expect(await store.events.remember(key, 60_000, new Date(later.getTime() + 1_000))).toBe(false);
+  });
+
+  it('lets exactly one of many concurrent deliveries through', async () => {
+    const now = new Date('2026-03-10T12:00:00Z');
+    const results = await Promise.all(
+      Array.from({ length: 20 }, () => store.events.remember('dup', 60_000, now)),
+    );
+    expect(results.filter(Boolean)).toHaveLength(1);
+  });
+
+  it('purges expired keys only', async () => {
+    const now = new Date('2026-04-01T00:00:00Z');
+    await store.events.remember('fresh', 3_600_000, now);
+    const purged = await store.events.purgeExpired(now);
+    expect(purged).toBeGreaterThanOrEqual(3);
+    expect(await store.events.remember('fresh', 3_600_000, now)).toBe(false);
+    expect(await store.events.remember('another key', 60_000, now)).toBe(true);
+  });
+});
