@@ -1,0 +1,124 @@
+/**
+ * A faithful local FortiFlex v2 API simulator over HTTP on 127.0.0.1, for tests, the demo and benchmarks:
+ * OAuth token endpoint, every v2 endpoint with its envelope and lifecycle, a simulated clock, a
+ * Pacific-day billing ledger, and fault and latency injection.
+ */
+import type { ServerResponse } from 'node:http';
+import type { AddressInfo } from 'node:net';
+import type { Entitlement } from '../lib/fortiflex/types';
+import { AuthService } from './auth';
+import { SimClock } from './clock';
+import { FaultInjector } from './faults';
+import { defaultSeed, DEFAULT_USER } from './seed';
+import { API_PREFIX, AUTH_PATH, createSimServer, Stats } from './server';
+import { SimState } from './state';
+import { parseDay, parseInstant } from './time';
+import type { FaultRule, SimulatorOptions, SimulatorSeed } from './types';
+
+export type {
+  Fault,
+  FaultRule,
+  SeedEntitlement,
+  SeedProgram,
+  SimulatorOptions,
+  SimulatorSeed,
+} from './types';
+export { defaultSeed, parseSeed } from './seed';
+export { derivedRate } from './catalog';
+
+/** Where the clock starts when the seed has no `now`: Monday 2026-03-02 08:00 PST. */
+export const DEFAULT_START = '2026-03-02T08:00:00-08:00';
+
+/** A running simulator. */
+export interface SimulatorHandle {
+  /** `http://127.0.0.1:<port>/ES/api/fortiflex/v2/` */
+  apiUrl: string;
+  /** `http://127.0.0.1:<port>/api/v1/oauth/token/` */
+  authUrl: string;
+  /** The first seeded user (simulator-only credentials). */
+  credentials: { username: string; password: string };
+  clock: { now(): Date; set(at: Date | string): void; advance(ms: number): void };
+  faults: { add(rule: FaultRule): void; clear(): void };
+  setLatency(ms: number): void;
+  /** Requests per endpoint path (`entitlements/stop`, `oauth/token`), successful token grants, and the total. */
+  stats(): { requests: Record<string, number>; logins: number; total: number };
+  resetStats(): void;
+  /** Current entitlements (copies). */
+  entitlements(): Entitlement[];
+  /** A VM boots with its token: PENDING→ACTIVE, token USED. Throws for unknown serials or a used token. */
+  useToken(serialNumber: string): void;
+  /** Points charged by the ledger, over Pacific days [from, to] inclusive (`YYYY-MM-DD`). */
+  pointsCharged(filter?: { serialNumber?: string; from?: string; to?: string }): number;
+  stop(): Promise<void>;
+}
+
+function checkLatency(ms: number): number {
+  if (!Number.isFinite(ms) || ms < 0)
+    throw new Error(`latencyMs: ${ms} is not valid; expected milliseconds >= 0`);
+  return ms;
+}
+
+/**
+ * Starts a simulator. The clock starts at `seed.now` (default {@link DEFAULT_START}); the ledger starts then
+ * too: history before the start is unknown and costs nothing.
+ */
+export async function startSimulator(options: SimulatorOptions = {}): Promise<SimulatorHandle> {
+  const seed: SimulatorSeed = options.seed ?? defaultSeed();
+  const users = seed.users && seed.users.length > 0 ? seed.users : [DEFAULT_USER];
+  const clock = new SimClock(parseInstant(seed.now ?? DEFAULT_START, 'seed.now'));
+  const state = new SimState(seed, clock);
+  clock.onChange((nowMs) => state.expireDue(nowMs));
+  const ttl = options.tokenTtlSeconds ?? 3660;
+  if (!(ttl > 0)) throw new Error(`tokenTtlSeconds: ${ttl} is not valid; expected seconds > 0`);
+  const auth = new AuthService(users, clock, ttl, options.invalidatePreviousTokens ?? true);
+  const faults = new FaultInjector();
+  const stats = new Stats();
+  let latency = checkLatency(options.latencyMs ?? 0);
+  const hanging = new Set<ServerResponse>();
+  const server = createSimServer({ state, auth, faults, stats, latencyMs: () => latency }, hanging);
+
+  await new Promise<void>((resolve, reject) => {
+    server.once('error', reject);
+    server.listen(options.port ?? 0, '127.0.0.1', () => {
+      server.off('error', reject);
+      resolve();
+    });
+  });
+  const { port } = server.address() as AddressInfo;
+  const base = `http://127.0.0.1:${port}`;
+  let stopped: Promise<void> | undefined;
+
+  return {
+    apiUrl: `${base}${API_PREFIX}`,
+    authUrl: `${base}${AUTH_PATH}`,
+    credentials: { ...users[0]! },
+    clock: {
+      now: () => clock.now(),
+      set: (at) => clock.set(at),
+      advance: (ms) => clock.advance(ms),
+    },
+    faults: { add: (rule) => faults.add(rule), clear: () => faults.clear() },
+    setLatency: (ms) => {
+      latency = checkLatency(ms);
+    },
+    stats: () => ({ requests: { ...stats.requests }, logins: stats.logins, total: stats.total }),
+    resetStats: () => stats.reset(),
+    entitlements: () => state.all(),
+    useToken: (serialNumber) => state.useToken(serialNumber),
+    pointsCharged: (filter = {}) =>
+      state.pointsCharged({
+        serialNumber: filter.serialNumber,
+        from: filter.from === undefined ? undefined : parseDay(filter.from, 'pointsCharged.from'),
+        to: filter.to === undefined ? undefined : parseDay(filter.to, 'pointsCharged.to'),
+      }),
+    stop: () => {
+      stopped ??= new Promise<void>((resolve) => {
+        for (const res of hanging) res.socket?.destroy();
+        hanging.clear();
+        server.close(() => resolve());
+        server.closeAllConnections();
+      });
+      return stopped;
+    },
+  };
+}

@@ -1,0 +1,60 @@
+/**
+ * Public types of the FortiFlex simulator (re-exported by `./index`).
+ */
+import type { Config, Entitlement, Program } from '../lib/fortiflex/types';
+
+/** A program in a seed; `pointBalance` is the prepaid balance before any simulated charge (default 50,000). */
+export type SeedProgram = Program & { pointBalance?: number };
+
+/** An entitlement in a seed; `folderPath` is the asset folder (never returned by the API, default "My Assets"). */
+export type SeedEntitlement = Entitlement & { folderPath?: string };
+
+/** The simulator's initial world. The JSON seed file (`simulator --seed FILE`) has exactly this shape. */
+export interface SimulatorSeed {
+  /** Initial simulated instant (ISO 8601; without an offset it is Pacific local time). */
+  now?: string;
+  /** API users; the first is the default user. */
+  users?: { username: string; password: string }[];
+  programs: SeedProgram[];
+  configs: Config[];
+  entitlements: SeedEntitlement[];
+  /** configId → points per day; configs not listed use the derived rate (see `derivedRate`). */
+  rates?: Record<number, number>;
+}
+
+/** Options of {@link startSimulator}. */
+export interface SimulatorOptions {
+  /** TCP port on 127.0.0.1; 0 (default) lets the OS choose. */
+  port?: number;
+  /** Initial world; `defaultSeed()` when omitted. */
+  seed?: SimulatorSeed;
+  /** Added before every response (benchmarks). */
+  latencyMs?: number;
+  /** Default true: issuing a token invalidates the user's older tokens (one active token per user). */
+  invalidatePreviousTokens?: boolean;
+  /** Access token lifetime in simulated seconds; default 3660. */
+  tokenTtlSeconds?: number;
+}
+
+/** The failure a {@link FaultRule} injects. */
+export type Fault =
+  | { kind: 'http'; status: number; body?: unknown }
+  | { kind: 'envelope'; httpStatus?: number; errorCode?: number | string; message: string }
+  | { kind: 'delay'; ms: number }
+  | { kind: 'hang' }
+  | { kind: 'reset' }
+  | { kind: 'malformed' }
+  | { kind: 'rateLimit'; retryAfterSeconds: number }
+  | { kind: 'invalidToken' }
+  | { kind: 'legacyKeys' };
+
+/** A fault injected into the next `times` requests to `endpoint`. */
+export interface FaultRule {
+  /** Endpoint path relative to the v2 base (`entitlements/stop`), `oauth/token`, or `*` for any. */
+  endpoint: string;
+  /** Default 1; `Infinity` allowed. */
+  times?: number;
+  /** `before` (default): fail without changing anything. `after`: apply the change, then fail the response. */
+  when?: 'before' | 'after';
+  fault: Fault;
+}
