@@ -1,0 +1,226 @@
+/**
+ * Builds the deployment package the way publishing does, into a temporary directory (the shared `dist/` is
+ * left alone), and loads it under plain Node to see which functions it registers.
+ */
+import { spawnSync } from 'node:child_process';
+import fs from 'node:fs';
+import os from 'node:os';
+import path from 'node:path';
+import { ROOT } from './bicep';
+import { listFiles, publishSets } from './funcignore';
+
+/** A staged package: its directory, the file sets both `.funcignore` dialects keep, and the build result. */
+export interface StagedPackage {
+  /** The package as both dialects ship it (files in `both`, plus a node_modules link): load it from here. */
+  dir: string;
+  /** Every file at least one dialect ships (files in `either`): scan this for what must never ship. */
+  allDir: string;
+  /** Files (outside node_modules) kept by both dialects: what certainly ships. */
+  both: string[];
+  /** Files kept by at least one dialect: everything that might ship. */
+  either: string[];
+  build: { status: number | null; output: string };
+  cleanup(): void;
+}
+
+function copy(from: string, to: string, files: readonly string[]): void {
+  for (const file of files) {
+    fs.mkdirSync(path.dirname(path.join(to, file)), { recursive: true });
+    fs.copyFileSync(path.join(from, file), path.join(to, file));
+  }
+}
+
+/** Compiles `tsconfig.build.json` into a temporary `dist/`, adds the repository files `.funcignore` keeps. */
+export function stagePackage(): StagedPackage {
+  const root = fs.mkdtempSync(path.join(os.tmpdir(), 'fortiflex-scaler-package-'));
+  const allDir = path.join(root, 'all');
+  const dir = path.join(root, 'package');
+  const tsc = path.join(ROOT, 'node_modules', 'typescript', 'bin', 'tsc');
+  const result = spawnSync(
+    process.execPath,
+    [
+      tsc,
+      '-p',
+      path.join(ROOT, 'tsconfig.build.json'),
+      '--outDir',
+      path.join(allDir, 'dist'),
+      '--incremental',
+      'false',
+    ],
+    { cwd: ROOT, encoding: 'utf8', timeout: 240_000 },
+  );
+  const build = { status: result.status, output: `${result.stdout ?? ''}${result.stderr ?? ''}`.trim() };
+
+  const funcignore = fs.readFileSync(path.join(ROOT, '.funcignore'), 'utf8');
+  // Repository files other than the build output (a stale shared dist/ must not stand in for a fresh build).
+  copy(ROOT, allDir, publishSets(ROOT, funcignore, ['node_modules', '.git', 'dist']).either);
+  const sets = publishSets(allDir, funcignore, ['node_modules']);
+  for (const file of listFiles(allDir)) if (!sets.either.includes(file)) fs.rmSync(path.join(allDir, file));
+  copy(allDir, dir, sets.both);
+  fs.symlinkSync(
+    path.join(ROOT, 'node_modules'),
+    path.join(dir, 'node_modules'),
+    process.platform === 'win32' ? 'junction' : 'dir',
+  );
+
+  return {
+    dir,
+    allDir,
+    both: sets.both,
+    either: sets.either,
+    build,
+    cleanup: () => fs.rmSync(root, { recursive: true, force: true }),
+  };
+}
+
+/** Expands a package.json `main` glob with `{a,b}` alternatives and `*` within one path segment. */
+export function expandMainGlob(root: string, pattern: string): string[] {
+  const brace = /\{([^{}]*)\}/.exec(pattern);
+  if (brace) {
+    return brace[1]!
+      .split(',')
+      .flatMap((alternative) =>
+        expandMainGlob(
+          root,
+          pattern.slice(0, brace.index) + alternative + pattern.slice(brace.index + brace[0].length),
+        ),
+      );
+  }
+  let paths = [''];
+  for (const segment of pattern.split('/')) {
+    const next: string[] = [];
+    for (const base of paths) {
+      if (!segment.includes('*')) {
+        next.push(base ? `${base}/${segment}` : segment);
+        continue;
+      }
+      const full = path.join(root, base);
+      if (!fs.existsSync(full) || !fs.statSync(full).isDirectory()) continue;
+      const re = new RegExp(`^${segment.replace(/[.+?^${}()|[\]\\]/g, '\\$&').replace(/\*/g, '[^/]*')}$`);
+      for (const name of fs.readdirSync(full).sort())
+        if (re.test(name)) next.push(base ? `${base}/${name}` : name);
+    }
+    paths = next;
+  }
+  return paths.filter((p) => fs.existsSync(path.join(root, p)) && fs.statSync(path.join(root, p)).isFile());
+}
+
+/** A function as the Functions host would see it: name and bindings (trigger options included). */
+export interface Registration {
+  name: string;
+  bindings: Record<string, Record<string, unknown>>;
+}
+
+/** What loading the package produced. */
+export interface LoadResult {
+  status: number | null;
+  stderr: string;
+  registrations: Registration[];
+  /** Names from the library's test-mode warnings (plain Node, no stand-in runtime). */
+  testModeNames: string[];
+}
+
+const MARKER = '@@REGISTRATIONS@@';
+
+/**
+ * Preload for the child process: stands in for `@azure/functions-core` (which only the Functions worker
+ * supplies) and records what `app.http/timer/storageQueue/...` register, including the trigger options.
+ */
+const STAND_IN_RUNTIME = `
+const Module = require('node:module');
+const registrations = [];
+const runtime = {
+  setProgrammingModel() {},
+  registerFunction(metadata) { registrations.push(JSON.parse(JSON.stringify(metadata))); return { dispose() {} }; },
+  registerHook() { return { dispose() {} }; },
+  log() {},
+};
+const load = Module._load;
+Module._load = function (request, ...rest) {
+  return request === '@azure/functions-core' ? runtime : load.call(this, request, ...rest);
+};
+process.on('exit', () => process.stdout.write('\\n${MARKER}' + JSON.stringify(registrations) + '\\n'));
+`;
+
+const LOADER = `
+const path = require('node:path');
+for (const file of JSON.parse(process.env.PACKAGE_ENTRY_FILES)) require(path.resolve(file));
+`;
+
+function runNode(
+  dir: string,
+  args: string[],
+  env: NodeJS.ProcessEnv,
+): { status: number | null; stdout: string; stderr: string } {
+  const result = spawnSync(process.execPath, args, { cwd: dir, env, encoding: 'utf8', timeout: 60_000 });
+  return {
+    status: result.status,
+    stdout: result.stdout ?? '',
+    stderr: `${result.stderr ?? ''}${result.error ? String(result.error) : ''}`,
+  };
+}
+
+/**
+ * Loads every file the `main` glob matches in `dir` twice under plain Node with `settings` as the
+ * environment: once with the stand-in runtime (to read the registrations) and once in the library's test mode.
+ */
+export function loadPackage(dir: string, entryFiles: string[], settings: Record<string, string>): LoadResult {
+  const support = fs.mkdtempSync(path.join(os.tmpdir(), 'fortiflex-scaler-loader-'));
+  try {
+    fs.writeFileSync(path.join(support, 'runtime.js'), STAND_IN_RUNTIME);
+    fs.writeFileSync(path.join(support, 'loader.js'), LOADER);
+    const env: NodeJS.ProcessEnv = {
+      PATH: process.env.PATH ?? '',
+      HOME: process.env.HOME ?? os.tmpdir(),
+      ...settings,
+      PACKAGE_ENTRY_FILES: JSON.stringify(entryFiles),
+    };
+    const withRuntime = runNode(
+      dir,
+      ['-r', path.join(support, 'runtime.js'), path.join(support, 'loader.js')],
+      env,
+    );
+    const line = withRuntime.stdout.split('\n').find((l) => l.startsWith(MARKER));
+    const registrations = line ? (JSON.parse(line.slice(MARKER.length)) as Registration[]) : [];
+    const plain = runNode(dir, [path.join(support, 'loader.js')], env);
+    const testModeNames = [
+      ...`${plain.stdout}\n${plain.stderr}`.matchAll(/Skipping call to register function "([^"]+)"/g),
+    ].map((m) => m[1]!);
+    return {
+      status: withRuntime.status === 0 ? plain.status : withRuntime.status,
+      stderr: `${withRuntime.stderr}\n${plain.stderr}`.trim(),
+      registrations,
+      testModeNames,
+    };
+  } finally {
+    fs.rmSync(support, { recursive: true, force: true });
+  }
+}
+
+/** The trigger binding of a registration (the one binding whose type ends in "Trigger"). */
+export function triggerOf(registration: Registration): Record<string, unknown> | undefined {
+  return Object.values(registration.bindings).find(
+    (b) => typeof b.type === 'string' && b.type.endsWith('Trigger'),
+  );
+}
+
+/**
+ * True when an HTTP route template (ASP.NET style: `{name}`, `{name?}`, `{name:constraint}`) matches a
+ * concrete route such as `pools/p1/claims/i-1`.
+ */
+export function routeMatches(template: string, route: string): boolean {
+  const parts = template.replace(/^\/+|\/+$/g, '').split('/');
+  const values = route.replace(/^\/+|\/+$/g, '').split('/');
+  let i = 0;
+  for (const part of parts) {
+    const param = /^\{\*?([A-Za-z_]\w*)(?::[^}?]*)?(\?)?\}$/.exec(part);
+    if (param) {
+      if (i < values.length && values[i] !== '') i += 1;
+      else if (!param[2]) return false;
+      continue;
+    }
+    if (values[i]?.toLowerCase() !== part.toLowerCase()) return false;
+    i += 1;
+  }
+  return i === values.length;
+}
