@@ -1,0 +1,268 @@
+import { Command } from 'commander';
+import { afterAll, beforeAll, beforeEach, describe, expect, it, vi } from 'vitest';
+import { createApiRegistrar, type ApiClient } from '../../src/cli/commands/api';
+import { UsageError, type CliIo } from '../../src/cli/io';
+import { main } from '../../src/cli/main';
+import { startSimulator, type SimulatorHandle } from '../../src/simulator';
+
+function captureIo(): CliIo & { out: string; err: string } {
+  const io = {
+    out: '',
+    err: '',
+    stdout: (text: string) => void (io.out += text),
+    stderr: (text: string) => void (io.err += text),
+  };
+  return io;
+}
+
+const PROGRAM = 'ELAVMR0000000519';
+let sim: SimulatorHandle;
+
+async function cli(...args: string[]) {
+  const io = captureIo();
+  const code = await main(['node', 'fortiflex-scaler', ...args], io);
+  return { code, out: io.out, err: io.err };
+}
+
+beforeAll(async () => {
+  sim = await startSimulator();
+});
+afterAll(async () => {
+  vi.unstubAllEnvs();
+  await sim.stop();
+});
+beforeEach(() => {
+  sim.faults.clear();
+  vi.stubEnv('KEY_VAULT_URL', '');
+  vi.stubEnv('FORTIFLEX_API_URL', sim.apiUrl);
+  vi.stubEnv('FORTIFLEX_AUTH_URL', sim.authUrl);
+  vi.stubEnv('FORTIFLEX_ACCESS_USERNAME', sim.credentials.username);
+  vi.stubEnv('FORTIFLEX_ACCESS_PASSWORD', sim.credentials.password);
+});
+
+describe('API commands against the simulator', () => {
+  it('prints programs as JSON with v2 key names', async () => {
+    const { code, out, err } = await cli('programs', 'list', '--json');
+    expect(err).toBe('');
+    expect(code).toBe(0);
+    const programs = JSON.parse(out) as Array<Record<string, unknown>>;
+    expect(programs[0]).toMatchObject({ serialNumber: PROGRAM, accountId: 12345 });
+  });
+
+  it('prints entitlements as a table by default', async () => {
+    const { code, out } = await cli('entitlements', 'list', '--config-id', '2198', '--status', 'ACTIVE');
+    expect(code).toBe(0);
+    const lines = out.trimEnd().split('\n');
+    expect(lines[0]).toMatch(/^serialNumber\s+status\s+configId/);
+    expect(lines.length - 2).toBe(
+      sim.entitlements().filter((e) => e.configId === 2198 && e.status === 'ACTIVE').length,
+    );
+  });
+
+  it('stops and reactivates an entitlement, confirming "already" states through the scope', async () => {
+    const target = sim.entitlements().find((e) => e.configId === 2198 && e.status === 'ACTIVE')!;
+    const stop = await cli('entitlements', 'stop', '--serial', target.serialNumber, '--json');
+    expect(stop.code).toBe(0);
+    expect(JSON.parse(stop.out)).toMatchObject({ serialNumber: target.serialNumber, status: 'STOPPED' });
+    const again = await cli(
+      'entitlements',
+      'stop',
+      '--serial',
+      target.serialNumber,
+      '--config-id',
+      '2198',
+      '--json',
+    );
+    expect(again.code).toBe(0);
+    const unconfirmed = await cli('entitlements', 'stop', '--serial', target.serialNumber);
+    expect(unconfirmed.code).toBe(1);
+    expect(unconfirmed.err).toMatch(
+      new RegExp(`^fortiflex-scaler: entitlements/stop ${target.serialNumber}: .+\\n$`),
+    );
+    expect((await cli('entitlements', 'reactivate', '--serial', target.serialNumber)).code).toBe(0);
+  });
+
+  it('creates configs and entitlements, and computes points with repeated --param', async () => {
+    const name = `cli-${Date.now()}`;
+    const created = await cli(
+      'configs',
+      'create',
+      '--program',
+      PROGRAM,
+      '--account-id',
+      '12345',
+      '--name',
+      name,
+      '--product-type',
+      '1',
+      '--param',
+      '1=2',
+      '--param',
+      '2=ENT',
+      '--param',
+      '44=FGTFAMS',
+      '--param',
+      '44=FGTSOCA',
+      '--json',
+    );
+    expect(created.err).toBe('');
+    const config = JSON.parse(created.out) as {
+      id: number;
+      parameters: Array<{ id: number; value: string }>;
+    };
+    expect(config.parameters.filter((p) => p.id === 44).map((p) => p.value)).toEqual(['FGTFAMS', 'FGTSOCA']);
+    const vms = await cli(
+      'entitlements',
+      'create',
+      '--config-id',
+      String(config.id),
+      '--count',
+      '2',
+      '--description',
+      name,
+      '--json',
+    );
+    expect(vms.code).toBe(0);
+    expect(JSON.parse(vms.out)).toHaveLength(2);
+    const calc = await cli(
+      'tools',
+      'calc',
+      '--program',
+      PROGRAM,
+      '--product-type',
+      '1',
+      '--param',
+      '1=2',
+      '--param',
+      '2=ENT',
+    );
+    expect(calc.code).toBe(0);
+    expect(calc.out).toMatch(/^current\s+latest\s+latestEffectiveDate\n/);
+    expect((await cli('configs', 'disable', '--id', String(config.id))).out).toMatch(/DISABLED/);
+  });
+
+  it('reports points and groups', async () => {
+    const points = await cli(
+      'entitlements',
+      'points',
+      '--program',
+      PROGRAM,
+      '--account-id',
+      '12345',
+      '--from',
+      '2026-03-01',
+      '--to',
+      '2026-03-02',
+      '--json',
+    );
+    expect(points.code).toBe(0);
+    expect(Array.isArray(JSON.parse(points.out))).toBe(true);
+    const groups = await cli('groups', 'list', '--account-id', '12345');
+    expect(groups.out).toMatch(/^folderPath\s+availableTokens\s+usedTokens\s+accountId\n/);
+    const next = await cli('groups', 'next-token', '--config-id', '2200', '--status', 'PENDING', '--json');
+    expect(JSON.parse(next.out)).toMatchObject({ tokenStatus: 'NOTUSED' });
+  });
+
+  it('exits 1 with a one-line message for an API error and never prints the password', async () => {
+    vi.stubEnv('FORTIFLEX_ACCESS_PASSWORD', 'not-the-password-42');
+    const { code, err, out } = await cli('programs', 'list');
+    expect(code).toBe(1);
+    expect(out).toBe('');
+    expect(err.split('\n')).toHaveLength(2);
+    expect(err).toMatch(/credentials rejected/);
+    expect(err).not.toContain('not-the-password-42');
+  });
+});
+
+describe('API command usage errors', () => {
+  it.each([
+    [
+      ['configs', 'create', '--program', PROGRAM, '--name', 'x', '--product-type', '1', '--param', 'CPU=2'],
+      /--param: "CPU=2" is not valid; expected ID=VALUE/,
+    ],
+    [['entitlements', 'list'], /scope: give --config-id N, or both --account-id N and --program SN/],
+    [['entitlements', 'list', '--account-id', '1'], /scope: give --config-id N/],
+    [
+      [
+        'entitlements',
+        'points',
+        '--program',
+        PROGRAM,
+        '--account-id',
+        '1',
+        '--from',
+        '2026-3-1',
+        '--to',
+        '2026-03-02',
+      ],
+      /--from: "2026-3-1" is not a date; expected YYYY-MM-DD/,
+    ],
+    [['entitlements', 'create', '--config-id', 'abc'], /--config-id: "abc" is not a valid number/],
+    [
+      ['entitlements', 'create', '--config-id', '1', '--end-date', 'tomorrow'],
+      /--end-date: "tomorrow" is not valid/,
+    ],
+    [['entitlements', 'update', '--serial', 'FGVM1'], /--config-id: required/],
+    [['groups', 'next-token'], /give at least one of --folder/],
+    [['configs', 'update', '--id', '3'], /nothing to change/],
+  ])('exits 2 for %j', async (args, message) => {
+    const { code, err } = await cli(...args);
+    expect(code).toBe(2);
+    expect(err).toMatch(message);
+    expect(err.trimEnd().split('\n')).toHaveLength(1);
+  });
+
+  it('exits 2 when a required option is missing', async () => {
+    const { code, err } = await cli('entitlements', 'stop');
+    expect(code).toBe(2);
+    expect(err).toMatch(/--serial/);
+  });
+
+  it('validates options before creating a client', async () => {
+    const createClient = vi.fn(() => Promise.reject(new Error('must not be called')));
+    const program = new Command('t').exitOverride();
+    createApiRegistrar({ createClient })(program, captureIo());
+    await expect(
+      program.parseAsync(['node', 't', 'tools', 'calc', '--program', PROGRAM, '--product-type', '1'], {
+        from: 'node',
+      }),
+    ).rejects.toBeInstanceOf(UsageError);
+    expect(createClient).not.toHaveBeenCalled();
+  });
+
+  it('passes parsed options to the injected client', async () => {
+    const createVmEntitlements = vi.fn<ApiClient['createVmEntitlements']>(() => Promise.resolve([]));
+    const program = new Command('t').exitOverride();
+    const io = captureIo();
+    createApiRegistrar({
+      createClient: () => Promise.resolve({ createVmEntitlements } as unknown as ApiClient),
+    })(program, io);
+    await program.parseAsync(
+      [
+        'node',
+        't',
+        'entitlements',
+        'create',
+        '--config-id',
+        '7',
+        '--count',
+        '3',
+        '--folder',
+        'My Assets/x',
+        '--end-date',
+        'program',
+        '--skip-pending',
+        '--json',
+      ],
+      { from: 'node' },
+    );
+    expect(createVmEntitlements).toHaveBeenCalledWith({
+      configId: 7,
+      count: 3,
+      folderPath: 'My Assets/x',
+      endDate: null,
+      skipPending: true,
+    });
+    expect(io.out).toBe('[]\n');
+  });
+});
