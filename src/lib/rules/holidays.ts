@@ -3,7 +3,10 @@
  * local calendar day (`YYYY-MM-DD`) in the schedule's own zone.
  */
 import Holidays from 'date-holidays';
+import { dayNumberToIso, isoToDayNumber } from './time';
 import type { HolidaysDef, HolidayType } from './types';
+
+const HOUR_MS = 3_600_000;
 
 const calendars = new Map<string, Holidays>();
 const years = new Map<string, Set<string>>();
@@ -51,7 +54,11 @@ export function checkHolidayCalendar(
   return undefined;
 }
 
-/** Holiday dates (`YYYY-MM-DD`) of a country/region calendar in one year, for the given holiday types. */
+/**
+ * Holiday dates (`YYYY-MM-DD`) of a country/region calendar for the holidays that begin in `year`, for the
+ * given holiday types. A holiday lasting several days (Eid al-Fitr is three in many calendars) contributes
+ * every one of its days, including days that fall into the next year.
+ */
 export function calendarHolidays(
   country: string,
   region: string | undefined,
@@ -61,12 +68,17 @@ export function calendarHolidays(
   const key = `${country}/${region ?? ''}/${year}/${[...types].sort().join(',')}`;
   let dates = years.get(key);
   if (!dates) {
-    dates = new Set(
-      calendar(country, region)
-        .getHolidays(year)
-        .filter((h) => (types as readonly string[]).includes(h.type))
-        .map((h) => h.date.slice(0, 10)),
-    );
+    dates = new Set();
+    for (const h of calendar(country, region).getHolidays(year)) {
+      if (!(types as readonly string[]).includes(h.type)) continue;
+      const first = isoToDayNumber(h.date.slice(0, 10));
+      // Local days touched, counted from midnight of the first; the hour of slack absorbs a DST change
+      // inside a multi-day holiday. Half-day holidays (Christmas Eve from 14:00) blank their whole day.
+      const startHour = Number(h.date.slice(11, 13)) || 0;
+      const hours = (h.end.getTime() - h.start.getTime()) / HOUR_MS + startHour;
+      const days = Math.max(1, Math.ceil((hours - 1) / 24));
+      for (let d = 0; d < days; d++) dates.add(dayNumberToIso(first + d));
+    }
     years.set(key, dates);
   }
   return dates;
@@ -78,5 +90,13 @@ export function holidayPredicate(def: HolidaysDef | undefined): (isoDate: string
   const explicit = new Set(def.dates);
   const { country, region, types } = def;
   if (!country) return (iso) => explicit.has(iso);
-  return (iso) => explicit.has(iso) || calendarHolidays(country, region, +iso.slice(0, 4), types).has(iso);
+  return (iso) => {
+    if (explicit.has(iso)) return true;
+    const year = +iso.slice(0, 4);
+    // A holiday that began late in the previous year may still cover early January.
+    return (
+      calendarHolidays(country, region, year, types).has(iso) ||
+      calendarHolidays(country, region, year - 1, types).has(iso)
+    );
+  };
 }

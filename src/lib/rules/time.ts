@@ -81,11 +81,13 @@ export function isValidIsoDate(iso: string): boolean {
 }
 
 /**
- * The instant of local wall-clock time `minuteOfDay` (0…1440) on local day `dayNumber` in `zoneName`.
+ * The instant of local wall-clock time `minuteOfDay` (0…1440, fractions allowed for seconds) on local day
+ * `dayNumber` in `zoneName`.
  * Gap → first instant after the gap; overlap → first occurrence (see module comment).
  */
 export function localToInstant(zoneName: string, dayNumber: number, minuteOfDay: number): number {
-  const local = dayNumber * DAY + minuteOfDay * MINUTE;
+  // Rounded so that a fractional minute (seconds) still yields whole milliseconds.
+  const local = dayNumber * DAY + Math.round(minuteOfDay * MINUTE);
   // Offsets in force a day and a half either side cover any single transition near `local`.
   const before = offsetMinutes(zoneName, local - 36 * 3_600_000);
   const after = offsetMinutes(zoneName, local + 36 * 3_600_000);
@@ -128,7 +130,8 @@ export function parseLocalDateTime(zoneName: string, text: string): number | und
   const second = m[4] === undefined ? 0 : +m[4];
   if (hour > 24 || minute > 59 || second > 59 || (hour === 24 && (minute > 0 || second > 0)))
     return undefined;
-  return localToInstant(zoneName, isoToDayNumber(m[1]!), hour * 60 + minute) + second * 1000;
+  // Seconds go through the zone mapping too, so a time inside a gap (02:30:15) still means the end of the gap.
+  return localToInstant(zoneName, isoToDayNumber(m[1]!), hour * 60 + minute + second / 60);
 }
 
 // ---------------------------------------------------------------------------------------------------
@@ -243,7 +246,7 @@ export function checkTimeZone(name: string): string | undefined {
     return `time zone abbreviation, not an IANA zone; expected the zone of the place, e.g. ${quoteList(abbreviation)}`;
   }
   if (
-    /^(?:(?:UTC|GMT|Z)\s*)?[+-−]\s*\d{1,2}(?::?\d{2})?$/i.test(name.trim()) ||
+    /^(?:(?:UTC|GMT|Z)\s*)?[+\-\u2212]\s*\d{1,2}(?::?\d{2})?$/i.test(name.trim()) ||
     /^Etc\/GMT[+-]\d+$/i.test(name)
   ) {
     return 'fixed UTC offset, which ignores daylight saving; expected the IANA zone of the place, e.g. "Europe/Berlin"';

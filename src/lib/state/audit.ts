@@ -5,6 +5,7 @@
  */
 import { odata, type TableClient, type TableEntityResult } from '@azure/data-tables';
 import { clip, defined, encodeKey, invertedTime, invertedTimeKey, utcDay } from './keys';
+import { redactDetails, redactText } from './redact';
 import type { AuditEntry, AuditOutcome, AuditQuery, StateStore } from './types';
 
 const SERIAL_PREFIX = 'serial|';
@@ -12,25 +13,12 @@ const SERIAL_PREFIX = 'serial|';
 const LAST_DAY_KEY = '9999-12-31';
 const MAX_TEXT = 2_000;
 const MAX_DETAILS = 4_000;
-const SECRET_KEY = /password|secret|token|authorization|hmac|signature|credential|connectionstring/i;
 const DAY_MS = 86_400_000;
-
-/** Replaces values under secret-looking keys, so a careless caller cannot put a secret into the audit. */
-function redact(value: unknown, depth = 0): unknown {
-  if (depth > 8 || value === null || typeof value !== 'object') return value;
-  if (Array.isArray(value)) return value.map((item) => redact(item, depth + 1));
-  return Object.fromEntries(
-    Object.entries(value as Record<string, unknown>).map(([key, item]) => [
-      key,
-      SECRET_KEY.test(key) ? '[redacted]' : redact(item, depth + 1),
-    ]),
-  );
-}
 
 /** Serialises details, keeping the stored JSON small and valid. */
 function detailsJson(details: Record<string, unknown> | undefined): string | undefined {
   if (details === undefined) return undefined;
-  const json = JSON.stringify(redact(details));
+  const json = JSON.stringify(redactDetails(details));
   if (json.length <= MAX_DETAILS) return json;
   return JSON.stringify({ truncated: true, json: json.slice(0, MAX_DETAILS - 100) });
 }
@@ -51,10 +39,10 @@ function toEntity(
     outcome: e.outcome,
     rule: e.rule,
     pool: e.pool,
-    reason: clip(e.reason, MAX_TEXT),
+    reason: clip(redactText(e.reason), MAX_TEXT),
     ptDaysSaved: e.ptDaysSaved,
     pointsSaved: e.pointsSaved,
-    error: e.error === undefined ? undefined : clip(e.error, MAX_TEXT),
+    error: e.error === undefined ? undefined : clip(redactText(e.error), MAX_TEXT),
     details: detailsJson(e.details),
   });
 }

@@ -4,6 +4,7 @@
  */
 import { odata, type TableClient, type TableEntityResult } from '@azure/data-tables';
 import { concurrency, defined, encodeKey, statusOf } from './keys';
+import { redactText } from './redact';
 import type { EntitlementRecord, StateStore } from './types';
 
 const PARTITION = 'entitlement';
@@ -12,7 +13,13 @@ type RecordEntity = Omit<EntitlementRecord, 'etag'> & { partitionKey: string; ro
 
 function toEntity(r: EntitlementRecord): RecordEntity {
   const { etag: _etag, ...fields } = r;
-  return defined({ ...fields, partitionKey: PARTITION, rowKey: encodeKey(r.serialNumber) });
+  return defined({
+    ...fields,
+    lastReason: r.lastReason === undefined ? undefined : redactText(r.lastReason),
+    lastError: r.lastError === undefined ? undefined : redactText(r.lastError),
+    partitionKey: PARTITION,
+    rowKey: encodeKey(r.serialNumber),
+  });
 }
 
 function fromEntity(e: TableEntityResult<Record<string, unknown>>): EntitlementRecord {

@@ -45,6 +45,13 @@ describe('Pacific billing days', () => {
     ['2026-03-13T18:00', '2026-03-16T08:00', ['2026-03-14', '2026-03-15']],
     // New York weekend: Fri 22:00 EST → Mon 06:00 EDT covers Saturday and the 23-hour Sunday.
     ['2026-03-07T03:00', '2026-03-09T10:00', ['2026-03-07', '2026-03-08']],
+    // The 25-hour fall-back day is only free when the stop covers all 25 hours.
+    ['2026-10-31T07:00', '2026-11-02T08:00', ['2026-10-31', '2026-11-01']],
+    ['2026-10-31T07:00', '2026-11-02T07:59', ['2026-10-31']],
+    ['2026-11-01T07:00', '2026-11-02T07:00', []], // 24 hours from its midnight: one short
+    // The 23-hour spring-forward day is free after 23 hours.
+    ['2026-03-08T08:00', '2026-03-09T07:00', ['2026-03-08']],
+    ['2026-03-08T08:01', '2026-03-09T07:00', []],
     // A weeknight stop saves nothing.
     ['2026-06-09T17:00', '2026-06-10T05:00', []],
     // Exact day boundaries are included; an empty or reversed range has no days.

@@ -26,6 +26,18 @@ describe('holiday calendars', () => {
     expect(calendarHolidays('DE', undefined, 2026).has('2026-10-03')).toBe(true);
   });
 
+  it('covers every day of a multi-day holiday, also across the new year', () => {
+    // Eid al-Fitr lasts three days in the United Arab Emirates' calendar.
+    const ae = calendarHolidays('AE', undefined, 2026);
+    expect(
+      ['2026-03-19', '2026-03-20', '2026-03-21', '2026-03-22', '2026-03-23'].map((d) => ae.has(d)),
+    ).toEqual([false, true, true, true, false]);
+    // Eswatini's Incwala begins on 2025-12-28 and runs six days, into January 2026.
+    expect(calendarHolidays('SZ', undefined, 2026).has('2026-01-02')).toBe(false);
+    const sz = holidayPredicate({ country: 'SZ', types: ['public'], dates: [] });
+    expect(['2025-12-28', '2026-01-02', '2026-01-03'].map(sz)).toEqual([true, true, false]);
+  });
+
   it('takes only public holidays unless other types are asked for', () => {
     // Christmas Eve is a "bank" holiday in date-holidays' German calendar.
     expect(calendarHolidays('DE', 'BY', 2026).has('2026-12-24')).toBe(false);

@@ -136,16 +136,40 @@ describe('invalid policies: every problem, path, value and accepted form', () =>
     ]);
   });
 
-  it.each(['+01:00', 'UTC+1', 'GMT-05:00', 'Etc/GMT-1'])('rejects the fixed offset %s', (zone) => {
-    expect(problems(withZone(zone))).toEqual([
-      `schedules.office.timezone: "${zone}" — fixed UTC offset, which ignores daylight saving; expected the IANA zone of the place, e.g. "Europe/Berlin"`,
-    ]);
-  });
+  it.each(['+01:00', 'UTC+1', 'GMT-05:00', 'Etc/GMT-1', 'UTC\u22125'])(
+    'rejects the fixed offset %s',
+    (zone) => {
+      expect(problems(withZone(zone))).toEqual([
+        `schedules.office.timezone: "${zone}" — fixed UTC offset, which ignores daylight saving; expected the IANA zone of the place, e.g. "Europe/Berlin"`,
+      ]);
+    },
+  );
 
   it('rejects unknown zones with the closest IANA name', () => {
     expect(problems(withZone('Europe/Berln'))).toEqual([
       'schedules.office.timezone: "Europe/Berln" — unknown time zone; expected an IANA name such as "Europe/Berlin"',
     ]);
+  });
+
+  it('does not mistake a short unknown name for a UTC offset', () => {
+    expect(problems(withZone('X1'))).toEqual([
+      expect.stringMatching(/^schedules\.office\.timezone: "X1" — unknown time zone; expected an IANA name/),
+    ]);
+  });
+
+  it('reports a bad span in a YAML file with its path, value and the accepted form', () => {
+    const yaml = [
+      'fortiflex: { accountId: 12345, programSerialNumber: ELAVMR0000000519 }',
+      'schedules:',
+      '  office:',
+      '    timezone: Europe/Berlin',
+      '    active: ["Mon-Fri 07:00-19:00", "Mon-Fry 07:00-19:00"]',
+      'rules: []',
+    ].join('\n');
+    expect(() => parsePolicy(yaml, 'scaler.policy.yaml')).toThrow(
+      'invalid scaler.policy.yaml: 1 problem\n' +
+        'schedules.office.active[1]: "Mon-Fry 07:00-19:00" — unknown day "Fry"; expected e.g. "Mon-Fri 07:00-19:00"',
+    );
   });
 
   it.each(['UTC', 'Etc/UTC', 'America/Argentina/Buenos_Aires'])('accepts %s', (zone) => {

@@ -6,7 +6,7 @@
  * time that occurs twice on a fall-back night is its first occurrence.
  */
 import { describe, expect, it } from 'vitest';
-import { compileSchedule, localToInstant, isoToDayNumber } from '../../../src/lib/rules';
+import { compileSchedule, isoToDayNumber, localToInstant, parseLocalDateTime } from '../../../src/lib/rules';
 
 const utc = (iso: string) => new Date(`${iso}Z`);
 
@@ -187,5 +187,157 @@ describe('localToInstant', () => {
       exceptions: [],
     });
     expect(s.nextTransition(utc('2026-03-28T12:00'))).toEqual({ at: utc('2026-03-30T00:15'), active: true });
+  });
+});
+
+/** The Sunday each zone changes offset on (Kolkata: an ordinary Sunday), as whole-local-day instants. */
+const sundays: { zone: string; day: string; start: string; end: string; hours: number }[] = [
+  { zone: 'Europe/Berlin', day: '2026-03-29', start: '2026-03-28T23:00', end: '2026-03-29T22:00', hours: 23 },
+  { zone: 'Europe/Berlin', day: '2026-10-25', start: '2026-10-24T22:00', end: '2026-10-25T23:00', hours: 25 },
+  {
+    zone: 'America/New_York',
+    day: '2026-03-08',
+    start: '2026-03-08T05:00',
+    end: '2026-03-09T04:00',
+    hours: 23,
+  },
+  {
+    zone: 'America/New_York',
+    day: '2026-11-01',
+    start: '2026-11-01T04:00',
+    end: '2026-11-02T05:00',
+    hours: 25,
+  },
+  {
+    zone: 'America/Los_Angeles',
+    day: '2026-03-08',
+    start: '2026-03-08T08:00',
+    end: '2026-03-09T07:00',
+    hours: 23,
+  },
+  {
+    zone: 'America/Los_Angeles',
+    day: '2026-11-01',
+    start: '2026-11-01T07:00',
+    end: '2026-11-02T08:00',
+    hours: 25,
+  },
+  {
+    zone: 'Australia/Sydney',
+    day: '2026-04-05',
+    start: '2026-04-04T13:00',
+    end: '2026-04-05T14:00',
+    hours: 25,
+  },
+  {
+    zone: 'Australia/Sydney',
+    day: '2026-10-04',
+    start: '2026-10-03T14:00',
+    end: '2026-10-04T13:00',
+    hours: 23,
+  },
+  { zone: 'Asia/Kolkata', day: '2026-03-29', start: '2026-03-28T18:30', end: '2026-03-29T18:30', hours: 24 },
+];
+
+describe.each(sundays)('whole local day $day in $zone', (c) => {
+  it(`"Sun 00:00-24:00" covers exactly the ${c.hours} real hours of the day`, () => {
+    const s = compileSchedule('s', { timezone: c.zone, active: ['Sun 00:00-24:00'], exceptions: [] });
+    expect((utc(c.end).getTime() - utc(c.start).getTime()) / 3_600_000).toBe(c.hours);
+    expect(s.nextTransition(new Date(utc(c.start).getTime() - 86_400_000))).toEqual({
+      at: utc(c.start),
+      active: true,
+    });
+    expect(s.nextTransition(utc(c.start))).toEqual({ at: utc(c.end), active: false });
+  });
+
+  it('a holiday on that day is inactive from its first to its last instant, not 24 hours', () => {
+    const s = compileSchedule('s', {
+      timezone: c.zone,
+      active: ['daily 00:00-24:00'],
+      holidays: { types: ['public'], dates: [c.day] },
+      exceptions: [],
+    });
+    expect(s.isActive(new Date(utc(c.start).getTime() - 1))).toBe(true);
+    expect(s.nextTransition(new Date(utc(c.start).getTime() - 3_600_000))).toEqual({
+      at: utc(c.start),
+      active: false,
+    });
+    expect(s.nextTransition(utc(c.start))).toEqual({ at: utc(c.end), active: true });
+  });
+});
+
+describe('week-wrapping spans across a DST change', () => {
+  it.each([
+    // Fri 18:00 in the old offset → Mon 06:00 in the new one.
+    ['Europe/Berlin', '2026-03-26T12:00', '2026-03-27T17:00', '2026-03-30T04:00'],
+    ['Europe/Berlin', '2026-10-22T12:00', '2026-10-23T16:00', '2026-10-26T05:00'],
+    ['America/New_York', '2026-03-05T12:00', '2026-03-06T23:00', '2026-03-09T10:00'],
+    ['America/Los_Angeles', '2026-10-29T12:00', '2026-10-31T01:00', '2026-11-02T14:00'],
+    ['Australia/Sydney', '2026-04-02T00:00', '2026-04-03T07:00', '2026-04-05T20:00'],
+  ])('"Fri 18:00-Mon 06:00" in %s', (zone, from, start, end) => {
+    const s = compileSchedule('s', { timezone: zone, active: ['Fri 18:00-Mon 06:00'], exceptions: [] });
+    expect(s.nextTransition(utc(from))).toEqual({ at: utc(start), active: true });
+    expect(s.nextTransition(utc(start))).toEqual({ at: utc(end), active: false });
+  });
+
+  it('a span ending inside the spring gap ends where the gap ends', () => {
+    const s = compileSchedule('s', {
+      timezone: 'Europe/Berlin',
+      active: ['Sat 22:00-Sun 02:30'],
+      exceptions: [],
+    });
+    expect(s.nextTransition(utc('2026-03-28T21:00'))).toEqual({ at: utc('2026-03-29T01:00'), active: false });
+  });
+});
+
+describe('exception edges on DST days (Europe/Berlin)', () => {
+  const only = (from: string, to: string, expires?: string) =>
+    compileSchedule('s', {
+      timezone: 'Europe/Berlin',
+      active: [],
+      exceptions: [{ from, to, state: 'active', ...(expires !== undefined && { expires }) }],
+    });
+
+  it('reads repeated local times as their first occurrence', () => {
+    const s = only('2026-10-25T02:30', '2026-10-25T02:45');
+    expect(s.nextTransition(utc('2026-10-24T12:00'))).toEqual({ at: utc('2026-10-25T00:30'), active: true });
+    expect(s.nextTransition(utc('2026-10-25T00:30'))).toEqual({ at: utc('2026-10-25T00:45'), active: false });
+    // The second 02:30 (CET, 01:30Z) is not covered.
+    expect(s.isActive(utc('2026-10-25T01:30'))).toBe(false);
+  });
+
+  it('ends an exception, or its expiry, that falls in the gap at the end of the gap', () => {
+    expect(only('2026-03-29T01:00', '2026-03-29T02:30').nextTransition(utc('2026-03-29T00:00'))).toEqual({
+      at: utc('2026-03-29T01:00'),
+      active: false,
+    });
+    const expiring = only('2026-03-29T01:00', '2026-03-29T06:00', '2026-03-29T02:15');
+    expect(expiring.nextTransition(utc('2026-03-29T00:00'))).toEqual({
+      at: utc('2026-03-29T01:00'),
+      active: false,
+    });
+    expect(expiring.isActive(utc('2026-03-29T01:00'))).toBe(false);
+  });
+
+  it('ignores an exception lying wholly inside the gap', () => {
+    const s = only('2026-03-29T02:10', '2026-03-29T02:40');
+    expect(s.isActive(utc('2026-03-29T01:00'))).toBe(false);
+    expect(s.nextTransition(utc('2026-03-28T12:00'), 5)).toBeNull();
+  });
+});
+
+describe('parseLocalDateTime', () => {
+  it('maps a time with seconds inside the gap to the end of the gap, and keeps seconds elsewhere', () => {
+    expect(parseLocalDateTime('Europe/Berlin', '2026-03-29T02:30:15')).toBe(
+      utc('2026-03-29T01:00').getTime(),
+    );
+    expect(parseLocalDateTime('Europe/Berlin', '2026-03-29T03:00:15')).toBe(
+      utc('2026-03-29T01:00').getTime() + 15_000,
+    );
+    expect(parseLocalDateTime('Europe/Berlin', '2026-10-25T02:30:07')).toBe(
+      utc('2026-10-25T00:30').getTime() + 7_000,
+    );
+    expect(parseLocalDateTime('Europe/Berlin', '2026-03-28T24:00')).toBe(utc('2026-03-28T23:00').getTime());
+    expect(parseLocalDateTime('Europe/Berlin', '2026-03-28T24:01')).toBeUndefined();
   });
 });

@@ -86,6 +86,50 @@ describe('createSecretReader against a Key Vault stand-in', () => {
     expect(await r.get('other')).toBe('rotated-too');
   });
 
+  it('does not let a read that started before invalidate put its old value back in the cache', async () => {
+    // Holds the first authenticated response of "inflight" until released, after the vault has answered.
+    let release!: () => void;
+    const gate = new Promise<void>((resolve) => (release = resolve));
+    let answered!: () => void;
+    const firstAnswer = new Promise<void>((resolve) => (answered = resolve));
+    let held = false;
+    const r = createSecretReader({
+      vaultUrl: vault.url,
+      credential: credential(),
+      clientOptions: {
+        ...clientOptions,
+        additionalPolicies: [
+          {
+            position: 'perCall',
+            policy: {
+              name: 'hold-first-answer',
+              async sendRequest(request, next) {
+                const response = await next(request);
+                if (!held && response.status === 200 && request.url.includes('/secrets/inflight')) {
+                  held = true;
+                  answered();
+                  await gate;
+                }
+                return response;
+              },
+            },
+          },
+        ],
+      },
+    });
+    vault.setSecret('inflight', 'old');
+    const early = r.get('inflight');
+    await firstAnswer;
+    vault.setSecret('inflight', 'new');
+    r.invalidate('inflight');
+    expect(await r.get('inflight')).toBe('new');
+    release();
+    expect(await early).toBe('old'); // asked before the rotation was noticed
+    const requests = vault.requests('inflight');
+    expect(await r.get('inflight')).toBe('new');
+    expect(vault.requests('inflight')).toBe(requests); // served from the cache
+  });
+
   it('names the secret and the vault when the secret does not exist', async () => {
     const error = await reader()
       .get('no-such-secret')
@@ -100,7 +144,11 @@ describe('createSecretReader against a Key Vault stand-in', () => {
   it('reports a failed token request naming the secret', async () => {
     const broken: TokenCredential = { getToken: async () => null };
     const r = createSecretReader({ vaultUrl: vault.url, credential: broken, clientOptions });
-    await expect(r.get('cached')).rejects.toThrow(/could not read Key Vault secret "cached"|denied/);
+    const error = await r.get('cached').catch((e: unknown) => e);
+    expect(error).toBeInstanceOf(SecretReadError);
+    expect((error as Error).message).toMatch(
+      new RegExp(`^could not read Key Vault secret "cached" from ${vault.url.replace(/\./g, '\\.')}: \\S`),
+    );
   });
 });
 

@@ -55,6 +55,17 @@ describe('records', () => {
     const serials = (await store.records.list()).map((r) => r.serialNumber).sort();
     expect(serials).toEqual(['FGVM/odd#key?', 'FGVMMLTM26000001']);
   });
+
+  it('never stores a credential quoted in a last error', async () => {
+    await store.records.upsert({
+      serialNumber: 'FGVM-LEAK',
+      stoppedByScaler: false,
+      lastError: 'oauth/token: {"password":"Sup3r"} rejected',
+    });
+    expect((await store.records.get('FGVM-LEAK'))?.lastError).toBe(
+      'oauth/token: {"password":[redacted]} rejected',
+    );
+  });
 });
 
 describe('audit', () => {
@@ -151,6 +162,19 @@ describe('audit', () => {
     expect(JSON.stringify(big?.details).length).toBeLessThan(5_000);
     expect(big?.details).toMatchObject({ truncated: true });
     expect(big?.reason.length).toBeLessThanOrEqual(2_000);
+  });
+
+  it('masks credentials quoted in reasons and errors before storing them', async () => {
+    await store.audit.append({
+      ...entry('2026-03-10T10:00:00.000Z', 'SN-LEAK', 'stop'),
+      reason: 'retry after password=hunter2 was refused',
+      error: 'HTTP 401 Authorization: Bearer eyJ.secret.sig',
+    });
+    const [row] = await store.audit.query({ serialNumber: 'SN-LEAK' });
+    expect(row).toMatchObject({
+      reason: 'retry after password=[redacted] was refused',
+      error: 'HTTP 401 Authorization: Bearer [redacted]',
+    });
   });
 
   it('rejects entries without a valid time', async () => {
