@@ -36,6 +36,7 @@ function fromEntity(e: TableEntityResult<Record<string, unknown>>): EntitlementR
     lastErrorAt: text('lastErrorAt'),
     rule: text('rule'),
     pool: text('pool'),
+    originalConfigId: typeof e.originalConfigId === 'number' ? e.originalConfigId : undefined,
     etag: e.etag,
   });
 }

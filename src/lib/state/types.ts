@@ -16,6 +16,8 @@ export interface EntitlementRecord {
   lastErrorAt?: string;
   rule?: string;
   pool?: string;
+  /** Config the entitlement had before the scaler switched it to an off-hours config (cleared on restore). */
+  originalConfigId?: number;
   /** Set on reads and writes; pass it back to `put` for an If-Match update. */
   etag?: string;
 }

@@ -56,6 +56,19 @@ describe('records', () => {
     expect(serials).toEqual(['FGVM/odd#key?', 'FGVMMLTM26000001']);
   });
 
+  it('keeps the original config of a switched entitlement until it is cleared', async () => {
+    const switched = await store.records.upsert({
+      serialNumber: 'FGVMMLTM26000077',
+      stoppedByScaler: false,
+      lastAction: 'switchConfig',
+      originalConfigId: 2198,
+    });
+    expect((await store.records.get('FGVMMLTM26000077'))?.originalConfigId).toBe(2198);
+    const { originalConfigId: _cleared, ...restored } = switched;
+    await store.records.put(restored);
+    expect((await store.records.get('FGVMMLTM26000077'))?.originalConfigId).toBeUndefined();
+  });
+
   it('never stores a credential quoted in a last error', async () => {
     await store.records.upsert({
       serialNumber: 'FGVM-LEAK',
