@@ -1,0 +1,203 @@
+/**
+ * Composition root: turns the environment into the objects every use case needs (settings, FortiFlex client,
+ * state store, policy, clock), once per worker.
+ *
+ * Function modules are loaded when the host indexes the app, under a start-up time limit, so this module only
+ * imports types at the top level; the settings parser, the Azure SDKs (through `lib/state` and `lib/secrets`)
+ * and the rule engine are loaded on first use. The dynamic imports name the emitted `.js` file because Node's
+ * `import()` does not add extensions; TypeScript, vitest and tsx map it back to the `.ts` source.
+ */
+import { readFile } from 'node:fs/promises';
+import { existsSync } from 'node:fs';
+import path from 'node:path';
+import type { Settings } from './settings';
+import type { FortiFlexClient } from '../lib/fortiflex';
+import type { StateStore } from '../lib/state';
+import type { SecretReader } from '../lib/secrets';
+import type { Policy } from '../lib/rules';
+import type { ScaleSetLister } from './pools';
+
+/** Everything a use case depends on. Built once per worker by {@link getAppDependencies}. */
+export interface AppDependencies {
+  /** Validated, frozen settings (DESIGN §7). */
+  settings: Readonly<Settings>;
+  client: FortiFlexClient;
+  store: StateStore;
+  /** The policy from `SCALER_POLICY` (inline) or `SCALER_POLICY_PATH`, parsed once and cached. */
+  loadPolicy(): Promise<Policy>;
+  /** Key Vault reader, present when `KEY_VAULT_URL` is set (also used for the webhook HMAC key). */
+  secrets?: SecretReader;
+  /** The wall clock; use cases read it once per run and pass the instant down. */
+  now(): Date;
+  /** Lists a scale set's VM names for the claim sweep; present when Azure access is configured. */
+  scaleSets?: ScaleSetLister;
+}
+
+/** Pieces a test (or the CLI) supplies instead of building them from the environment. */
+export interface AppDependencyOverrides {
+  /** Environment to read settings and credentials from. Default `process.env`. */
+  env?: NodeJS.ProcessEnv;
+  /** Settings; partial settings are merged over the defaults without reading `env`. */
+  settings?: Partial<Settings>;
+  client?: FortiFlexClient;
+  store?: StateStore;
+  /** Table / container / queue name prefix for a store built here (test isolation). */
+  storePrefix?: string;
+  /** A parsed policy or its YAML/JSON text; replaces `SCALER_POLICY` / `SCALER_POLICY_PATH`. */
+  policy?: Policy | string;
+  secrets?: SecretReader;
+  now?: () => Date;
+  /** Scale-set lister; by default one over `@azure/arm-compute` when Azure access is configured. */
+  scaleSets?: ScaleSetLister;
+}
+
+/** Defaults used when a caller passes partial settings (mirrors DESIGN §7). */
+const DEFAULT_SETTINGS: Settings = {
+  fortiflexApiUrl: 'https://support.fortinet.com/ES/api/fortiflex/v2/',
+  fortiflexAuthUrl: 'https://customerapiauth.fortinet.com/api/v1/oauth/token/',
+  usernameSecret: 'fortiflex-api-username',
+  passwordSecret: 'fortiflex-api-password',
+  policyPath: 'scaler.policy.yaml',
+  forceDryRun: false,
+  schedule: '0 */5 * * * *',
+  storage: { kind: 'connectionString', connectionString: 'UseDevelopmentStorage=true' },
+};
+
+/**
+ * The directory the app is deployed from: the nearest ancestor of this module holding `package.json`
+ * (the repository root from `src/app`, the package root from `dist/src/app`).
+ */
+export function appRoot(from: string = __dirname): string {
+  let dir = from;
+  for (;;) {
+    if (existsSync(path.join(dir, 'package.json'))) return dir;
+    const parent = path.dirname(dir);
+    if (parent === dir) return process.cwd();
+    dir = parent;
+  }
+}
+
+/**
+ * Returns a cached policy loader. Inline text wins over the file; a relative path is resolved against the
+ * app root. A failed load is not cached, so fixing the file heals the next run.
+ */
+export function createPolicyLoader(
+  source: { inline?: string; path: string },
+  root: string = appRoot(),
+): () => Promise<Policy> {
+  let cached: Promise<Policy> | undefined;
+  return () => {
+    cached ??= (async () => {
+      const { parsePolicy } = await import('../lib/rules/index.js');
+      if (source.inline !== undefined && source.inline.trim() !== '') {
+        return parsePolicy(source.inline, 'SCALER_POLICY');
+      }
+      const file = path.resolve(root, source.path);
+      let text: string;
+      try {
+        text = await readFile(file, 'utf8');
+      } catch (error) {
+        const code = (error as NodeJS.ErrnoException).code ?? 'unreadable';
+        throw new Error(
+          `SCALER_POLICY_PATH: cannot read policy file ${file} (${code}); set SCALER_POLICY_PATH to a YAML or JSON policy file or SCALER_POLICY to the policy text`,
+        );
+      }
+      return parsePolicy(text, path.basename(file));
+    })();
+    cached.catch(() => (cached = undefined));
+    return cached;
+  };
+}
+
+/**
+ * Builds dependencies, taking any piece from `overrides` and the rest from the environment. Every call builds
+ * a new set: tests use it directly; production code goes through {@link getAppDependencies}.
+ */
+export async function createAppDependencies(
+  overrides: AppDependencyOverrides = {},
+): Promise<AppDependencies> {
+  const env = overrides.env ?? process.env;
+  let settings: Readonly<Settings>;
+  if (overrides.settings) {
+    settings = Object.freeze({ ...DEFAULT_SETTINGS, ...overrides.settings });
+  } else {
+    const { loadSettings } = await import('./settings.js');
+    settings = loadSettings(env);
+  }
+
+  let secrets = overrides.secrets;
+  if (!secrets && settings.keyVaultUrl && !overrides.client) {
+    const { createSecretReader } = await import('../lib/secrets/index.js');
+    secrets = createSecretReader({ vaultUrl: settings.keyVaultUrl });
+  }
+
+  let client = overrides.client;
+  if (!client) {
+    const [{ FortiFlexClient }, { createCredentialsProvider }] = await Promise.all([
+      import('../lib/fortiflex/index.js'),
+      import('../lib/secrets/index.js'),
+    ]);
+    client = new FortiFlexClient({
+      apiUrl: settings.fortiflexApiUrl,
+      authUrl: settings.fortiflexAuthUrl,
+      credentials: createCredentialsProvider(env, secrets ? { secretReader: secrets } : undefined),
+    });
+  }
+
+  let store = overrides.store;
+  if (!store) {
+    const { createStateStore } = await import('../lib/state/index.js');
+    store = await createStateStore(
+      settings.storage,
+      overrides.storePrefix ? { prefix: overrides.storePrefix } : undefined,
+    );
+  }
+
+  let loadPolicy: () => Promise<Policy>;
+  const policy = overrides.policy;
+  if (policy === undefined) {
+    loadPolicy = createPolicyLoader({ inline: settings.policyInline, path: settings.policyPath });
+  } else if (typeof policy === 'string') {
+    loadPolicy = createPolicyLoader({ inline: policy, path: settings.policyPath });
+  } else {
+    loadPolicy = () => Promise.resolve(policy);
+  }
+
+  let scaleSets = overrides.scaleSets;
+  if (!scaleSets && !overrides.client) {
+    scaleSets = (await import('./sweep.js')).defaultScaleSetLister(env);
+  }
+
+  const deps: AppDependencies = {
+    settings,
+    client,
+    store,
+    loadPolicy,
+    now: overrides.now ?? (() => new Date()),
+    ...(secrets ? { secrets } : {}),
+    ...(scaleSets ? { scaleSets } : {}),
+  };
+  return Object.freeze(deps);
+}
+
+const memo = new WeakMap<NodeJS.ProcessEnv, Promise<AppDependencies>>();
+
+/**
+ * The worker's dependencies, built on first call from `env` and shared by every later invocation (SDK clients
+ * and tokens are reused). A failure is not memoized: the next invocation tries again, and a bad configuration
+ * keeps failing with its list of problems.
+ */
+export function getAppDependencies(env: NodeJS.ProcessEnv = process.env): Promise<AppDependencies> {
+  let pending = memo.get(env);
+  if (!pending) {
+    pending = createAppDependencies({ env });
+    memo.set(env, pending);
+    pending.catch(() => memo.delete(env));
+  }
+  return pending;
+}
+
+/** Forgets the memoized dependencies for `env` (tests that change the environment). */
+export function resetAppDependencies(env: NodeJS.ProcessEnv = process.env): void {
+  memo.delete(env);
+}

@@ -1,0 +1,48 @@
+/**
+ * Timer trigger: one reconcile run on `SCALER_SCHEDULE` (NCRONTAB, UTC; default every 5 minutes). Thin
+ * adapter: reads the clock once, runs the use case, logs a one-line summary. A late or missed tick needs no
+ * special handling: reconcile is level-triggered, so the next run converges.
+ *
+ * Only `@azure/functions` is loaded when the host indexes the app; the use case and its SDKs load on the
+ * first invocation (see `src/app/dependencies.ts` for why the imports name `.js` files).
+ */
+import { app, type InvocationContext, type Timer } from '@azure/functions';
+import type { AppDependencies } from '../app/dependencies';
+
+/** Resolves the dependencies for one invocation. */
+export type DependencyResolver = () => Promise<AppDependencies>;
+
+const fromEnvironment: DependencyResolver = async () =>
+  (await import('../app/dependencies.js')).getAppDependencies();
+
+/** Builds the timer handler over `resolve` (tests pass their own dependencies). */
+export function createReconcileHandler(resolve: DependencyResolver = fromEnvironment) {
+  return async function reconcileTimer(timer: Timer, context: InvocationContext): Promise<void> {
+    const [{ runReconcile }, { formatSummaryLine }] = await Promise.all([
+      import('../app/reconcile.js'),
+      import('../app/run-summary.js'),
+    ]);
+    const deps = await resolve();
+    const now = deps.now();
+    try {
+      const summary = await runReconcile(deps, now, { actor: 'reconcile', log: (line) => context.log(line) });
+      context.log(`${formatSummaryLine(summary)} (isPastDue=${timer?.isPastDue === true})`);
+      for (const error of summary.errors) {
+        context.warn(
+          `reconcile ${summary.runId} ${error.stage}${error.serialNumber ? ` ${error.serialNumber}` : ''}: ${error.message}`,
+        );
+      }
+    } catch (error) {
+      const { errorMessage } = await import('../app/run-summary.js');
+      context.error(
+        `reconcile failed (isPastDue=${timer?.isPastDue === true}): ${errorMessage(error, 1000)}`,
+      );
+      throw error;
+    }
+  };
+}
+
+/** The registered timer handler (dependencies from the environment, built once per worker). */
+export const reconcileTimer = createReconcileHandler();
+
+app.timer('reconcile', { schedule: '%SCALER_SCHEDULE%', handler: reconcileTimer });

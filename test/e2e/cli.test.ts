@@ -1,0 +1,111 @@
+import { mkdtempSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import path from 'node:path';
+import { Command } from 'commander';
+import { afterEach, describe, expect, it } from 'vitest';
+import { createAppDependencies } from '../../src/app/dependencies';
+import type { RunSummary } from '../../src/app/run-summary';
+import { createApplyRegistrar } from '../../src/cli/commands/apply';
+import type { DemoResult } from '../../src/cli/commands/demo';
+import { main } from '../../src/cli/main';
+import type { CliIo } from '../../src/cli/io';
+import { BRANCH_POLICY, startHarness, type Harness } from './harness';
+
+function captureIo(): CliIo & { out: string; err: string } {
+  const io = {
+    out: '',
+    err: '',
+    stdout: (text: string) => void (io.out += text),
+    stderr: (text: string) => void (io.err += text),
+  };
+  return io;
+}
+
+let h: Harness | undefined;
+afterEach(async () => {
+  await h?.stop();
+  h = undefined;
+});
+
+function policyFile(text: string): string {
+  const dir = mkdtempSync(path.join(tmpdir(), 'apply-'));
+  const file = path.join(dir, 'scaler.policy.yaml');
+  writeFileSync(file, text);
+  return file;
+}
+
+async function runApply(args: string[], harness: Harness, io: CliIo): Promise<number> {
+  const program = new Command('fortiflex-scaler').exitOverride();
+  createApplyRegistrar({
+    createDependencies: (policy) =>
+      createAppDependencies({
+        settings: {},
+        client: harness.client,
+        store: harness.store,
+        policy,
+        now: () => harness.sim.clock.now(),
+      }),
+  })(program, io);
+  try {
+    await program.parseAsync(['node', 'fortiflex-scaler', 'apply', ...args]);
+    return 0;
+  } catch (error) {
+    io.stderr(`${(error as Error).message}\n`);
+    return 1;
+  }
+}
+
+describe('fortiflex-scaler apply', () => {
+  it('--dry-run --json prints the plan and changes nothing; a real run applies it', async () => {
+    h = await startHarness();
+    const file = policyFile(BRANCH_POLICY);
+    const dry = captureIo();
+    expect(await runApply(['--policy', file, '--dry-run', '--json'], h, dry)).toBe(0);
+    expect(JSON.parse(dry.out) as RunSummary).toMatchObject({ dryRun: true, planned: 12, applied: 0 });
+
+    const real = captureIo();
+    expect(await runApply(['--policy', file], h, real)).toBe(0);
+    expect(real.out).toMatch(/FGVM\w+\s+stop\s+branches\s+succeeded/);
+    expect(real.out).toMatch(/planned 12, applied 12, failed 0/);
+  });
+
+  it('exits non-zero when actions fail', async () => {
+    h = await startHarness();
+    h.sim.faults.add({
+      endpoint: 'entitlements/stop',
+      times: 1,
+      fault: { kind: 'envelope', message: 'Unable to stop.' },
+    });
+    const io = captureIo();
+    expect(await runApply(['--policy', policyFile(BRANCH_POLICY)], h, io)).toBe(1);
+    expect(io.err).toMatch(/1 of 12 action\(s\) failed; the next run retries them/);
+  });
+
+  it('exits 2 for an invalid policy file, naming the file', async () => {
+    const io = captureIo();
+    const code = await main(['node', 'fortiflex-scaler', 'apply', '--policy', policyFile('rules: 3')], io);
+    expect(code).toBe(2);
+    expect(io.err).toMatch(/scaler\.policy\.yaml: invalid policy/);
+  });
+});
+
+describe('fortiflex-scaler demo', () => {
+  it('runs a simulated day without Azure or FortiFlex and reports the ledger', async () => {
+    const io = captureIo();
+    const code = await main(['node', 'fortiflex-scaler', 'demo', '--days', '2', '--json'], io);
+    expect(code).toBe(0);
+    const result = JSON.parse(io.out) as DemoResult;
+    expect(result.runs).toBe(48);
+    expect(result.failed).toBe(0);
+    expect(result.ledger.ptDays).toEqual(['2026-10-22', '2026-10-23']);
+    // Thursday and Friday nights save no whole Pacific day: nothing may be saved, and nothing lost either.
+    expect(result.ledger.pointsSaved).toBe(0);
+    expect(result.events.some((e) => e.what === 'stop' && e.rule === 'branch-emea')).toBe(true);
+  }, 60_000);
+
+  it('rejects --days outside 1..31', async () => {
+    const io = captureIo();
+    expect(await main(['node', 'fortiflex-scaler', 'demo', '--days', '40'], io)).toBe(2);
+    expect(io.err).toMatch(/--days: "40" is too many; expected 1\.\.31/);
+  });
+});

@@ -1,0 +1,86 @@
+import { afterEach, describe, expect, it } from 'vitest';
+import { runReconcile } from '../../src/app/reconcile';
+import type { StatusReport } from '../../src/app/status';
+import { createStatusHandler } from '../../src/functions/status';
+import { createContext, createHttpRequest } from '../support/functions';
+import { startHarness, type Harness } from '../e2e/harness';
+
+let h: Harness | undefined;
+afterEach(async () => {
+  await h?.stop();
+  h = undefined;
+});
+
+describe('status function', () => {
+  it('reports desired vs actual, transitions, last actions, savings this month and the forecast', async () => {
+    h = await startHarness();
+    h.sim.faults.add({
+      endpoint: 'entitlements/stop',
+      times: 1,
+      fault: { kind: 'envelope', message: 'Unable to stop.' },
+    });
+    await runReconcile(h.deps, h.deps.now());
+    const handler = createStatusHandler(async () => h!.deps);
+    const response = await handler(
+      createHttpRequest({ path: '/api/status' }),
+      createContext('status').context,
+    );
+    expect(response.status).toBe(200);
+    const report = response.jsonBody as StatusReport;
+    expect(report.at).toBe('2026-10-23T18:00:00.000Z');
+    expect(report.rules).toHaveLength(1);
+    const rule = report.rules[0]!;
+    expect(rule).toMatchObject({
+      name: 'branches',
+      schedule: 'office',
+      timezone: 'Europe/Berlin',
+      activeNow: false,
+    });
+    // Next: Monday 07:00 CET (the clocks went back on Sunday) = 06:00 UTC.
+    expect(rule.nextTransitions[0]).toEqual({ at: '2026-10-26T06:00:00.000Z', active: true });
+    expect(rule.counts).toMatchObject({ selected: 16, pending: 1 });
+    const failed = rule.entitlements.find((e) => e.lastError !== undefined)!;
+    expect(failed).toMatchObject({ actual: 'ACTIVE', desired: 'STOPPED', pendingAction: 'stop' });
+    expect(failed.lastError).toMatch(/Unable to stop/);
+    const done = rule.entitlements.filter((e) => e.lastAction === 'stop');
+    expect(done).toHaveLength(11);
+    expect(done.every((e) => e.actual === 'STOPPED' && e.desired === 'STOPPED' && e.stoppedByScaler)).toBe(
+      true,
+    );
+    expect(report.thisMonth).toMatchObject({ actions: 11, ptDaysSaved: 11, pointsSaved: 71.5 });
+    expect(report.forecast.pointsSaved).toBeGreaterThan(0);
+    expect(report.forecast.rules[0]).toMatchObject({ rule: 'branches' });
+  });
+
+  it('?format=svg answers the week timeline as image/svg+xml', async () => {
+    h = await startHarness();
+    const handler = createStatusHandler(async () => h!.deps);
+    const response = await handler(
+      createHttpRequest({ path: '/api/status', query: { format: 'svg' } }),
+      createContext('status').context,
+    );
+    expect(response.status).toBe(200);
+    expect(response.headers).toMatchObject({ 'content-type': 'image/svg+xml; charset=utf-8' });
+    expect(String(response.body)).toMatch(/<svg[\s\S]*<\/svg>\s*$/);
+    // The Pacific week containing Fri 2026-10-23: Monday 10-19 00:00 PT onwards.
+    expect(String(response.body)).toContain('2026-10-19 00:00');
+  });
+
+  it('answers 400 for an unknown format or rule', async () => {
+    h = await startHarness();
+    const handler = createStatusHandler(async () => h!.deps);
+    const badFormat = await handler(
+      createHttpRequest({ path: '/api/status', query: { format: 'png' } }),
+      createContext('status').context,
+    );
+    expect(badFormat).toMatchObject({ status: 400, jsonBody: { error: 'format: expected json or svg' } });
+    const badRule = await handler(
+      createHttpRequest({ path: '/api/status', query: { format: 'svg', rule: 'nope' } }),
+      createContext('status').context,
+    );
+    expect(badRule).toMatchObject({ status: 400 });
+    expect((badRule.jsonBody as { error: string }).error).toMatch(
+      /^rule: no rule named "nope"; expected one of branches$/,
+    );
+  });
+});
