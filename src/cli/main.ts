@@ -5,11 +5,28 @@
  */
 import { Command, CommanderError } from 'commander';
 import { processIo, UsageError, type CliIo } from './io';
+import { register as registerSimulator } from './commands/simulator';
+import { register as registerPlan } from './commands/plan';
+import { register as registerForecast } from './commands/forecast';
+import { register as registerApi } from './commands/api';
+import { register as registerAudit } from './commands/audit';
+import { register as registerApply } from './commands/apply';
+import { register as registerDemo } from './commands/demo';
+import { register as registerPool } from './commands/pool';
 
 /** A module that adds its commands to the root program. */
 export type CommandRegistrar = (program: Command, io: CliIo) => void;
 
-const registrars: CommandRegistrar[] = [];
+const registrars: CommandRegistrar[] = [
+  registerApi,
+  registerSimulator,
+  registerPlan,
+  registerForecast,
+  registerAudit,
+  registerApply,
+  registerDemo,
+  registerPool,
+];
 
 /** Builds the root program with every command family registered, writing through `io`. */
 export function buildProgram(io: CliIo = processIo): Command {

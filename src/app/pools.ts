@@ -1,0 +1,360 @@
+/**
+ * License pools: which entitlements belong to a pool, what state each member is in, and the pool's size and
+ * bounds at an instant. Pure functions plus one loader that reads the pool's entitlements, claims and
+ * records in parallel.
+ *
+ * Membership: an entitlement belongs to pool P when its config is P's `configId` and either its FortiFlex
+ * description carries the marker `fortiflex-scaler pool <P>` (written when the scaler creates it, visible in
+ * the FortiFlex portal and enough to recover the pool if local state is lost) or a record in the `records`
+ * table says `pool: P` (written whenever the scaler acts on it). To add existing entitlements to a pool, set
+ * their description to the marker.
+ *
+ * Member roles (the pool state machine):
+ * - `held`: ACTIVE or PENDING and not marked for release; counts toward the pool's size.
+ * - `releasing`: marked for release by a scale-in (record `lastAction: 'poolRelease'`). An ACTIVE unclaimed
+ *   one is stopped when due (just before the next PT midnight by default); a PENDING one costs nothing and
+ *   simply stays parked; a claimed one is a scale-in debt that moves to the next member that is freed.
+ * - `reserve`: STOPPED; reused (reactivated) on scale-out or claim.
+ * - `unusable`: EXPIRED or any other status.
+ */
+import type { Entitlement } from '../lib/fortiflex/types';
+import type { FortiFlexClient } from '../lib/fortiflex';
+import {
+  compileSchedules,
+  nextPtMidnight,
+  type CompiledSchedule,
+  type Policy,
+  type Pool,
+} from '../lib/rules';
+import type { ClaimRecord, EntitlementRecord, StateStore } from '../lib/state';
+import type { SecretReader } from '../lib/secrets';
+
+/** The FortiFlex calls pools make. */
+export type PoolClient = Pick<
+  FortiFlexClient,
+  | 'listEntitlements'
+  | 'createVmEntitlements'
+  | 'reactivateEntitlement'
+  | 'stopEntitlement'
+  | 'regenerateToken'
+>;
+
+/** Lists the instance ids (VM names) that currently exist in a scale set. */
+export type ScaleSetLister = (resourceId: string) => Promise<string[]>;
+
+/**
+ * What the pool use cases need. The app's dependencies (`getAppDependencies()`) satisfy it; tests and the
+ * CLI pass their own.
+ */
+export interface PoolDeps {
+  client: PoolClient;
+  store: StateStore;
+  loadPolicy(): Policy | Promise<Policy>;
+  now(): Date;
+  settings?: { keyVaultUrl?: string; webhookHmacSecret?: string };
+  secrets?: SecretReader;
+  /** Scale-set instance lister for the claim sweep; absent = claims expire by `claimTtlMinutes` only. */
+  scaleSets?: ScaleSetLister;
+  /** Waits between lease attempts; injectable so tests need not sleep. */
+  sleep?: (ms: number) => Promise<void>;
+}
+
+/** Role of a pool member (see the module comment). */
+export type MemberRole = 'held' | 'releasing' | 'reserve' | 'unusable';
+
+/** One pool member with everything known about it. */
+export interface PoolMember {
+  entitlement: Entitlement;
+  record?: EntitlementRecord;
+  claim?: ClaimRecord;
+  role: MemberRole;
+}
+
+/** Capacity bounds in force at an instant. */
+export interface CapacityBounds {
+  min: number;
+  max: number;
+  /** Schedule of the matching entry; absent for an unconditional entry or the fallback. */
+  schedule?: string;
+}
+
+/** A pool's members and derived counts at one instant. */
+export interface PoolInventory {
+  pool: Pool;
+  at: Date;
+  members: PoolMember[];
+  /** Claims whose serial is not (or no longer) a pool member. */
+  orphanClaims: ClaimRecord[];
+  bounds: CapacityBounds;
+  /** Members held for instances: the pool's size. */
+  size: number;
+  claimed: number;
+  active: number;
+}
+
+/** Record `lastAction` values written by pools. */
+export const POOL_ACTIONS = {
+  release: 'poolRelease',
+  cancelRelease: 'poolCancelRelease',
+  stop: 'poolStop',
+  reactivate: 'poolReactivate',
+  assign: 'claimAssign',
+} as const;
+
+/** The description marker of a pool's entitlements. */
+export function poolMarker(poolName: string): string {
+  return `fortiflex-scaler pool ${poolName}`;
+}
+
+/** The description given to entitlements the scaler creates for a pool. */
+export function poolDescription(pool: Pool): string {
+  return pool.description ? `${poolMarker(pool.name)} - ${pool.description}` : poolMarker(pool.name);
+}
+
+/** True when `description` carries the marker of `poolName` (exactly, or followed by a space). */
+export function hasPoolMarker(description: string, poolName: string): boolean {
+  const marker = poolMarker(poolName);
+  return description === marker || description.startsWith(`${marker} `);
+}
+
+/** True when the entitlement belongs to the pool (config plus description marker or record). */
+export function isPoolMember(pool: Pool, entitlement: Entitlement, record?: EntitlementRecord): boolean {
+  if (entitlement.configId !== pool.configId) return false;
+  return hasPoolMarker(entitlement.description, pool.name) || record?.pool === pool.name;
+}
+
+/** True when the record marks the entitlement for release by a scale-in. */
+export function isMarkedForRelease(record: EntitlementRecord | undefined): boolean {
+  return record?.lastAction === POOL_ACTIONS.release;
+}
+
+/** The role of a member given its entitlement status and record. */
+export function memberRole(entitlement: Entitlement, record?: EntitlementRecord): MemberRole {
+  switch (entitlement.status) {
+    case 'ACTIVE':
+    case 'PENDING':
+      return isMarkedForRelease(record) ? 'releasing' : 'held';
+    case 'STOPPED':
+      return 'reserve';
+    default:
+      return 'unusable';
+  }
+}
+
+/**
+ * When a release marked at `markedAt` is due: just before the next PT midnight (today is already paid), or
+ * at once when the pool does not defer. A mark made inside the margin is due immediately, which still
+ * saves the next day.
+ */
+export function releaseDueAt(pool: Pool, markedAt: Date): Date {
+  if (!pool.scaleIn.deferUntilBillingDayEnd) return markedAt;
+  return new Date(nextPtMidnight(markedAt).getTime() - pool.scaleIn.marginMinutes * 60_000);
+}
+
+/**
+ * The capacity entry in force: the first whose schedule is active (or that has none). When none matches,
+ * the pool may shrink to zero but still grows up to the largest `max` of any entry, because an unlicensed
+ * firewall costs more than a day of points.
+ */
+export function capacityInForce(
+  pool: Pool,
+  schedules: ReadonlyMap<string, CompiledSchedule>,
+  at: Date,
+): CapacityBounds {
+  for (const entry of pool.capacity) {
+    if (entry.schedule === undefined) return { min: entry.min, max: entry.max };
+    const schedule = schedules.get(entry.schedule);
+    if (schedule?.isActive(at)) return { min: entry.min, max: entry.max, schedule: entry.schedule };
+  }
+  return { min: 0, max: Math.max(0, ...pool.capacity.map((entry) => entry.max)) };
+}
+
+/** Builds the inventory from raw lists; pure. */
+export function buildInventory(input: {
+  pool: Pool;
+  at: Date;
+  bounds: CapacityBounds;
+  entitlements: readonly Entitlement[];
+  records: readonly EntitlementRecord[];
+  claims: readonly ClaimRecord[];
+}): PoolInventory {
+  const { pool } = input;
+  const records = new Map(input.records.map((record) => [record.serialNumber, record]));
+  const claims = new Map(input.claims.map((claim) => [claim.serialNumber, claim]));
+  const members: PoolMember[] = [];
+  for (const entitlement of input.entitlements) {
+    const record = records.get(entitlement.serialNumber);
+    if (!isPoolMember(pool, entitlement, record)) continue;
+    members.push({
+      entitlement,
+      record,
+      claim: claims.get(entitlement.serialNumber),
+      role: memberRole(entitlement, record),
+    });
+  }
+  members.sort((a, b) => a.entitlement.serialNumber.localeCompare(b.entitlement.serialNumber));
+  const memberSerials = new Set(members.map((member) => member.entitlement.serialNumber));
+  return {
+    pool,
+    at: input.at,
+    members,
+    orphanClaims: input.claims.filter((claim) => !memberSerials.has(claim.serialNumber)),
+    bounds: input.bounds,
+    size: members.filter((member) => member.role === 'held').length,
+    claimed: members.filter((member) => member.claim).length,
+    active: members.filter((member) => member.entitlement.status === 'ACTIVE').length,
+  };
+}
+
+/** Thrown when a route or command names a pool the policy does not define. */
+export class UnknownPoolError extends Error {
+  override readonly name = 'UnknownPoolError';
+  constructor(readonly pool: string) {
+    super(`pool "${pool}" is not defined in the policy`);
+  }
+}
+
+/** The pool named `name`, or an {@link UnknownPoolError}. */
+export function findPool(policy: Policy, name: string): Pool {
+  const pool = policy.pools.find((candidate) => candidate.name === name);
+  if (!pool) throw new UnknownPoolError(name);
+  return pool;
+}
+
+const compiled = new WeakMap<Policy, Map<string, CompiledSchedule>>();
+
+/** The policy's compiled schedules, compiled once per policy object (holiday calendars are costly). */
+export function schedulesOf(policy: Policy): Map<string, CompiledSchedule> {
+  let schedules = compiled.get(policy);
+  if (!schedules) compiled.set(policy, (schedules = compileSchedules(policy)));
+  return schedules;
+}
+
+/** The three reads an inventory is built from, started together. */
+export interface InventoryReads {
+  entitlements: Promise<Entitlement[]>;
+  records: Promise<EntitlementRecord[]>;
+  claims: Promise<ClaimRecord[]>;
+}
+
+/**
+ * Starts the reads of a pool's inventory in parallel. Callers that may not need all of them (a repeat claim
+ * needs only the entitlements) can await them separately; rejections are pre-handled so an unused read
+ * never surfaces as an unhandled rejection.
+ */
+export function startInventoryReads(deps: Pick<PoolDeps, 'client' | 'store'>, pool: Pool): InventoryReads {
+  const reads: InventoryReads = {
+    entitlements: deps.client.listEntitlements({
+      configId: pool.configId,
+      accountId: pool.fortiflex.accountId,
+    }),
+    records: deps.store.records.list(),
+    claims: deps.store.claims.list(pool.name),
+  };
+  for (const read of Object.values(reads)) (read as Promise<unknown>).catch(() => undefined);
+  return reads;
+}
+
+/** Reads a pool's entitlements, records and claims in parallel and builds its inventory at `at`. */
+export async function loadInventory(
+  deps: Pick<PoolDeps, 'client' | 'store'>,
+  policy: Policy,
+  pool: Pool,
+  at: Date,
+  reads: InventoryReads = startInventoryReads(deps, pool),
+): Promise<PoolInventory> {
+  const [entitlements, records, claims] = await Promise.all([
+    reads.entitlements,
+    reads.records,
+    reads.claims,
+  ]);
+  return buildInventory({
+    pool,
+    at,
+    bounds: capacityInForce(pool, schedulesOf(policy), at),
+    entitlements,
+    records: records.filter((record) => record.pool === undefined || record.pool === pool.name),
+    claims,
+  });
+}
+
+/** Thrown when a pool lease stays busy past the wait limit. */
+export class PoolBusyError extends Error {
+  override readonly name = 'PoolBusyError';
+  constructor(readonly lease: string) {
+    super(`lease "${lease}" is held by another run; try again shortly`);
+  }
+}
+
+/** Lease name of a pool. */
+export function poolLeaseName(poolName: string): string {
+  return `pool-${poolName}`;
+}
+
+const defaultSleep = (ms: number): Promise<void> => new Promise((resolve) => setTimeout(resolve, ms));
+
+/**
+ * In-process turns per store and lease name: callers in one worker queue here instead of all polling the
+ * blob lease, which keeps storage traffic flat when many requests of one process want the same pool.
+ */
+const localTurns = new WeakMap<object, Map<string, Promise<void>>>();
+
+async function localTurn(store: object, name: string, waitMs: number): Promise<(() => void) | undefined> {
+  let turns = localTurns.get(store);
+  if (!turns) localTurns.set(store, (turns = new Map()));
+  const previous = turns.get(name) ?? Promise.resolve();
+  let pass!: () => void;
+  const mine = new Promise<void>((resolve) => (pass = resolve));
+  const chain = previous.then(() => mine);
+  turns.set(name, chain);
+  const done = (): void => {
+    pass();
+    if (turns.get(name) === chain) turns.delete(name);
+  };
+  let timer: NodeJS.Timeout | undefined;
+  const arrived = await Promise.race([
+    previous.then(() => true),
+    new Promise<boolean>((resolve) => (timer = setTimeout(() => resolve(false), waitMs))),
+  ]);
+  clearTimeout(timer);
+  if (arrived) return done;
+  // Gave up waiting: hand the turn on as soon as it comes.
+  void previous.then(done);
+  return undefined;
+}
+
+/**
+ * Runs `fn` while holding the lease `name`. Waits (in-process queue first, then polling the blob lease with
+ * jitter) up to `waitMs` while another holder has it, then throws {@link PoolBusyError}. The lease is
+ * released even when `fn` throws.
+ */
+export async function withLease<T>(
+  deps: Pick<PoolDeps, 'store' | 'sleep'>,
+  name: string,
+  fn: () => Promise<T>,
+  options: { waitMs?: number; ttlSeconds?: number } = {},
+): Promise<T> {
+  const sleep = deps.sleep ?? defaultSleep;
+  const waitMs = options.waitMs ?? 0;
+  const deadline = Date.now() + waitMs;
+  const done = await localTurn(deps.store, name, waitMs);
+  if (!done) throw new PoolBusyError(name);
+  try {
+    let delay = 5;
+    for (;;) {
+      const lease = await deps.store.leases.acquire(name, options.ttlSeconds ?? 60);
+      if (lease) {
+        try {
+          return await fn();
+        } finally {
+          await lease.release().catch(() => undefined);
+        }
+      }
+      if (Date.now() >= deadline) throw new PoolBusyError(name);
+      await sleep(delay + Math.floor(Math.random() * delay));
+      delay = Math.min(delay * 2, 100);
+    }
+  } finally {
+    done();
+  }
+}

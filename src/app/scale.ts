@@ -1,0 +1,485 @@
+/**
+ * Pool capacity changes: the `scaler-work` queue message, the pure step planner (scale out / scale in /
+ * due releases) and the worker use case that applies a message under the pool's lease.
+ *
+ * Scale out (in this order, cheapest first): cancel pending releases (a license still ACTIVE and unassigned
+ * is reused at zero cost), reactivate STOPPED members, unpark PENDING members (unused tokens, free until
+ * used), then create entitlements named after the pool. Scale in marks surplus members for release, unclaimed
+ * ACTIVE ones first (they cost points), then unclaimed PENDING ones (parked, free), then claimed ones (a debt
+ * that moves to the next member an instance frees). A marked ACTIVE member is stopped when due: just before
+ * the next PT midnight, because the current PT day is already paid.
+ */
+import { z } from 'zod';
+import type { Policy, Pool } from '../lib/rules';
+import type { AuditEntry, EntitlementRecord } from '../lib/state';
+import {
+  findPool,
+  isMarkedForRelease,
+  loadInventory,
+  poolDescription,
+  poolLeaseName,
+  POOL_ACTIONS,
+  releaseDueAt,
+  withLease,
+  type PoolDeps,
+  type PoolInventory,
+  type PoolMember,
+} from './pools';
+
+/** Queue the webhook, the claim release and the CLI write to; the pool worker reads it. */
+export const SCALE_QUEUE = 'scaler-work';
+
+/** Largest pool size a message may ask for. */
+export const MAX_DESIRED = 1000;
+
+/** Where a scale request came from. */
+export type ScaleSource = 'alert' | 'autoscale' | 'generic' | 'cli' | 'release' | 'sweep';
+
+/** A requested capacity change: an absolute size or a relative step. */
+export type CapacityChange = { desired: number } | { delta: number };
+
+/**
+ * A `scaler-work` message (JSON). `scale` changes the pool's size then settles it; `settle` only runs due
+ * releases and enforces the bounds in force (sent after a claim is released).
+ */
+export type ScaleMessage =
+  | {
+      v: 1;
+      kind: 'scale';
+      pool: string;
+      change: CapacityChange;
+      source: ScaleSource;
+      reason: string;
+      eventKey?: string;
+      receivedAt: string;
+    }
+  | { v: 1; kind: 'settle'; pool: string; source: ScaleSource; reason: string; receivedAt: string };
+
+const sourceSchema = z.enum(['alert', 'autoscale', 'generic', 'cli', 'release', 'sweep']);
+const messageSchema = z.discriminatedUnion('kind', [
+  z.object({
+    v: z.literal(1),
+    kind: z.literal('scale'),
+    pool: z.string().min(1),
+    change: z.union([
+      z.strictObject({ desired: z.number().int().min(0).max(MAX_DESIRED) }),
+      z.strictObject({ delta: z.number().int().min(-MAX_DESIRED).max(MAX_DESIRED) }),
+    ]),
+    source: sourceSchema,
+    reason: z.string().max(500),
+    eventKey: z.string().max(500).optional(),
+    receivedAt: z.string(),
+  }),
+  z.object({
+    v: z.literal(1),
+    kind: z.literal('settle'),
+    pool: z.string().min(1),
+    source: sourceSchema,
+    reason: z.string().max(500),
+    receivedAt: z.string(),
+  }),
+]);
+
+/** Thrown for a queue message that can never be processed. */
+export class InvalidScaleMessageError extends Error {
+  override readonly name = 'InvalidScaleMessageError';
+}
+
+/**
+ * Validates a queue message. The Functions host hands over parsed JSON; a raw string is parsed here.
+ * Throws {@link InvalidScaleMessageError} naming the first bad field.
+ */
+export function parseScaleMessage(value: unknown): ScaleMessage {
+  let input = value;
+  if (typeof input === 'string') {
+    try {
+      input = JSON.parse(input) as unknown;
+    } catch {
+      throw new InvalidScaleMessageError('message: not JSON; expected a scaler-work message object');
+    }
+  }
+  const result = messageSchema.safeParse(input);
+  if (!result.success) {
+    const issue = result.error.issues[0]!;
+    const path = issue.path.length ? issue.path.join('.') : 'message';
+    throw new InvalidScaleMessageError(`${path}: ${issue.message}`);
+  }
+  return result.data as ScaleMessage;
+}
+
+/** One planned change to a pool member (or a creation). */
+export type PoolStep =
+  | { kind: 'cancelRelease'; serialNumber: string }
+  | { kind: 'reactivate'; serialNumber: string }
+  | { kind: 'create'; count: number }
+  | { kind: 'markRelease'; serialNumber: string }
+  | { kind: 'moveRelease'; from: string; to: string }
+  | { kind: 'stop'; serialNumber: string };
+
+/** The size a change asks for, clamped to the bounds in force. */
+export function targetSize(inventory: PoolInventory, change: CapacityChange): number {
+  const wanted = 'desired' in change ? change.desired : inventory.size + change.delta;
+  return Math.min(inventory.bounds.max, Math.max(inventory.bounds.min, wanted));
+}
+
+const isActive = (member: PoolMember): boolean => member.entitlement.status === 'ACTIVE';
+const isPending = (member: PoolMember): boolean => member.entitlement.status === 'PENDING';
+const serial = (member: PoolMember): string => member.entitlement.serialNumber;
+const byNewestClaim = (a: PoolMember, b: PoolMember): number =>
+  (b.claim?.claimedAt ?? '').localeCompare(a.claim?.claimedAt ?? '');
+
+/** Steps that bring the pool's size to `target` (pure). */
+export function planResize(inventory: PoolInventory, target: number): PoolStep[] {
+  const steps: PoolStep[] = [];
+  const { members } = inventory;
+  if (target > inventory.size) {
+    let need = target - inventory.size;
+    const releasing = members.filter((member) => member.role === 'releasing');
+    const order: PoolStep[] = [
+      // A claimed member marked for release is a scale-in debt: cancelling it is free.
+      ...releasing.filter((member) => member.claim).map((m) => cancel(m)),
+      ...releasing.filter((member) => !member.claim && isActive(member)).map((m) => cancel(m)),
+      ...members
+        .filter((member) => member.role === 'reserve')
+        .map((member): PoolStep => ({ kind: 'reactivate', serialNumber: serial(member) })),
+      ...releasing.filter((member) => !member.claim && isPending(member)).map((m) => cancel(m)),
+    ];
+    for (const step of order) {
+      if (need === 0) break;
+      steps.push(step);
+      need -= 1;
+    }
+    if (need > 0) steps.push({ kind: 'create', count: need });
+  } else if (target < inventory.size) {
+    const held = members.filter((member) => member.role === 'held');
+    const order = [
+      ...held.filter((member) => !member.claim && isActive(member)),
+      ...held.filter((member) => !member.claim && !isActive(member)),
+      ...held.filter((member) => member.claim).sort(byNewestClaim),
+    ];
+    for (const member of order.slice(0, inventory.size - target)) {
+      steps.push({ kind: 'markRelease', serialNumber: serial(member) });
+    }
+  }
+  return steps;
+}
+
+function cancel(member: PoolMember): PoolStep {
+  return { kind: 'cancelRelease', serialNumber: serial(member) };
+}
+
+/**
+ * Steps due at `now` (pure): move scale-in debts from claimed members to members nobody holds, then stop
+ * marked ACTIVE members whose release is due. Marked PENDING members cost nothing and stay parked.
+ */
+export function planDue(inventory: PoolInventory, now: Date): PoolStep[] {
+  const steps: PoolStep[] = [];
+  const debts = inventory.members.filter((member) => member.role === 'releasing' && member.claim);
+  const free = [
+    ...inventory.members.filter((m) => m.role === 'held' && !m.claim && isActive(m)),
+    ...inventory.members.filter((m) => m.role === 'held' && !m.claim && !isActive(m)),
+  ];
+  const moved = new Set<string>();
+  for (const [index, debt] of debts.entries()) {
+    const target = free[index];
+    if (!target) break;
+    steps.push({ kind: 'moveRelease', from: serial(debt), to: serial(target) });
+    moved.add(serial(target));
+  }
+  for (const member of inventory.members) {
+    const markedNow = moved.has(serial(member));
+    if (!isActive(member) || member.claim) continue;
+    if (!markedNow && member.role !== 'releasing') continue;
+    const markedAt = markedNow ? now : new Date(member.record?.lastActionAt ?? now.toISOString());
+    if (releaseDueAt(inventory.pool, markedAt).getTime() <= now.getTime()) {
+      steps.push({ kind: 'stop', serialNumber: serial(member) });
+    }
+  }
+  return steps;
+}
+
+/** What applying steps did. */
+export interface ApplyReport {
+  applied: PoolStep[];
+  failed: { step: PoolStep; error: string }[];
+  created: string[];
+}
+
+/** Context of one run, for audit rows. */
+export interface RunContext {
+  runId: string;
+  actor: string;
+  reason: string;
+}
+
+/** Human summary of an error without secrets (messages of our client never carry tokens or keys). */
+export function errorText(error: unknown): string {
+  return (error instanceof Error ? error.message : String(error)).split('\n')[0]!.slice(0, 300);
+}
+
+async function writeRecord(
+  deps: Pick<PoolDeps, 'store'>,
+  pool: Pool,
+  existing: EntitlementRecord | undefined,
+  serialNumber: string,
+  change: Partial<EntitlementRecord>,
+): Promise<void> {
+  const base: EntitlementRecord = existing
+    ? { ...existing }
+    : { serialNumber, stoppedByScaler: false, pool: pool.name };
+  delete base.etag;
+  await deps.store.records.upsert({ ...base, pool: pool.name, ...change, serialNumber });
+}
+
+async function audit(deps: Pick<PoolDeps, 'store'>, entry: AuditEntry): Promise<void> {
+  // An audit failure must not undo or block a license change that already happened.
+  await deps.store.audit.append(entry).catch(() => undefined);
+}
+
+/**
+ * Applies steps one by one; each failure is isolated, recorded on the member's record and audited, and the
+ * rest still run.
+ */
+export async function applySteps(
+  deps: Pick<PoolDeps, 'client' | 'store'>,
+  inventory: PoolInventory,
+  steps: readonly PoolStep[],
+  run: RunContext,
+  now: Date,
+): Promise<ApplyReport> {
+  const { pool } = inventory;
+  const at = now.toISOString();
+  const bySerial = new Map(inventory.members.map((member) => [serial(member), member]));
+  const report: ApplyReport = { applied: [], failed: [], created: [] };
+  const scope = { configId: pool.configId, accountId: pool.fortiflex.accountId };
+  const row = (action: string, outcome: AuditEntry['outcome'], extra: Partial<AuditEntry>): AuditEntry => ({
+    at,
+    runId: run.runId,
+    actor: run.actor,
+    pool: pool.name,
+    action,
+    outcome,
+    reason: run.reason,
+    ...extra,
+  });
+  for (const step of steps) {
+    try {
+      switch (step.kind) {
+        case 'cancelRelease': {
+          const member = bySerial.get(step.serialNumber);
+          await writeRecord(deps, pool, member?.record, step.serialNumber, {
+            lastAction: POOL_ACTIONS.cancelRelease,
+            lastActionAt: at,
+            lastReason: run.reason,
+          });
+          await audit(deps, row('cancelRelease', 'succeeded', { serialNumber: step.serialNumber }));
+          break;
+        }
+        case 'markRelease': {
+          const member = bySerial.get(step.serialNumber);
+          await writeRecord(deps, pool, member?.record, step.serialNumber, {
+            lastAction: POOL_ACTIONS.release,
+            lastActionAt: at,
+            lastReason: run.reason,
+          });
+          const dueAt = releaseDueAt(pool, now).toISOString();
+          await audit(
+            deps,
+            row('markRelease', 'planned', { serialNumber: step.serialNumber, details: { dueAt } }),
+          );
+          break;
+        }
+        case 'moveRelease': {
+          await writeRecord(deps, pool, bySerial.get(step.from)?.record, step.from, {
+            lastAction: POOL_ACTIONS.cancelRelease,
+            lastActionAt: at,
+            lastReason: `release moved to ${step.to}`,
+          });
+          await writeRecord(deps, pool, bySerial.get(step.to)?.record, step.to, {
+            lastAction: POOL_ACTIONS.release,
+            lastActionAt: at,
+            lastReason: `release moved from ${step.from}, still claimed`,
+          });
+          await audit(
+            deps,
+            row('moveRelease', 'succeeded', { serialNumber: step.to, details: { from: step.from } }),
+          );
+          break;
+        }
+        case 'reactivate': {
+          const member = bySerial.get(step.serialNumber);
+          await deps.client.reactivateEntitlement({ serialNumber: step.serialNumber, scope });
+          await writeRecord(deps, pool, member?.record, step.serialNumber, {
+            stoppedByScaler: false,
+            previousStatus: member?.entitlement.status,
+            lastAction: POOL_ACTIONS.reactivate,
+            lastActionAt: at,
+            lastReason: run.reason,
+          });
+          await audit(deps, row('reactivate', 'succeeded', { serialNumber: step.serialNumber }));
+          break;
+        }
+        case 'stop': {
+          const member = bySerial.get(step.serialNumber);
+          await deps.client.stopEntitlement({ serialNumber: step.serialNumber, scope });
+          await writeRecord(deps, pool, member?.record, step.serialNumber, {
+            stoppedByScaler: true,
+            previousStatus: 'ACTIVE',
+            lastAction: POOL_ACTIONS.stop,
+            lastActionAt: at,
+            lastReason: run.reason,
+          });
+          await audit(deps, row('stop', 'succeeded', { serialNumber: step.serialNumber }));
+          break;
+        }
+        case 'create': {
+          const created = await deps.client.createVmEntitlements({
+            configId: pool.configId,
+            count: step.count,
+            description: poolDescription(pool),
+            ...(pool.folderPath ? { folderPath: pool.folderPath } : {}),
+          });
+          report.created.push(...created.map((entitlement) => entitlement.serialNumber));
+          await audit(
+            deps,
+            row('create', 'succeeded', {
+              details: { count: step.count, serialNumbers: created.map((e) => e.serialNumber) },
+            }),
+          );
+          break;
+        }
+      }
+      report.applied.push(step);
+    } catch (error) {
+      const message = errorText(error);
+      report.failed.push({ step, error: message });
+      const serialNumber = 'serialNumber' in step ? step.serialNumber : undefined;
+      if (serialNumber) {
+        const member = bySerial.get(serialNumber);
+        await writeRecord(deps, pool, member?.record, serialNumber, {
+          lastError: message,
+          lastErrorAt: at,
+        }).catch(() => undefined);
+      }
+      await audit(deps, row(step.kind, 'failed', { serialNumber, error: message }));
+    }
+  }
+  return report;
+}
+
+/** What one worker run did to a pool. */
+export interface ScaleOutcome {
+  pool: string;
+  before: number;
+  target: number;
+  after: number;
+  bounds: { min: number; max: number };
+  applied: PoolStep[];
+  failed: { step: PoolStep; error: string }[];
+  created: string[];
+}
+
+/** Options of {@link applyScaleMessage}. */
+export interface ScaleRunOptions {
+  runId: string;
+  actor?: string;
+  /** How long to wait for the pool lease before giving up with `PoolBusyError`. */
+  leaseWaitMs?: number;
+}
+
+/**
+ * Applies one message to its pool under the pool lease: resize (for `scale`), then enforce the bounds in
+ * force and run due releases. Member failures are audited and reported, not thrown; a busy lease, an
+ * unknown pool or a storage failure throws (so a queue message is retried).
+ */
+export async function applyScaleMessage(
+  deps: PoolDeps,
+  message: ScaleMessage,
+  options: ScaleRunOptions,
+): Promise<ScaleOutcome> {
+  const policy = await deps.loadPolicy();
+  const pool = findPool(policy, message.pool);
+  return withLease(
+    deps,
+    poolLeaseName(pool.name),
+    async () => {
+      const now = deps.now();
+      const run: RunContext = {
+        runId: options.runId,
+        actor: options.actor ?? 'scale',
+        reason: message.reason,
+      };
+      const inventory = await loadInventory(deps, policy, pool, now);
+      const target = targetSize(inventory, message.kind === 'scale' ? message.change : { delta: 0 });
+      // A settle message only enforces bounds and due releases, which settleLoaded does.
+      const steps = message.kind === 'scale' ? planResize(inventory, target) : [];
+      const resize = await applySteps(deps, inventory, steps, run, now);
+      const settled = await settleLoaded(deps, policy, pool, run, now);
+      return {
+        pool: pool.name,
+        before: inventory.size,
+        target,
+        after: settled.size,
+        bounds: { min: inventory.bounds.min, max: inventory.bounds.max },
+        applied: [...resize.applied, ...settled.report.applied],
+        failed: [...resize.failed, ...settled.report.failed],
+        created: resize.created,
+      };
+    },
+    { waitMs: options.leaseWaitMs ?? 10_000 },
+  );
+}
+
+/** Reloads the pool, runs due releases, and returns its size afterwards. Caller holds the pool lease. */
+async function settleLoaded(
+  deps: PoolDeps,
+  policy: Policy,
+  pool: Pool,
+  run: RunContext,
+  now: Date,
+): Promise<{ size: number; report: ApplyReport }> {
+  let inventory = await loadInventory(deps, policy, pool, now);
+  const report: ApplyReport = { applied: [], failed: [], created: [] };
+  const bounded = targetSize(inventory, { delta: 0 });
+  if (bounded !== inventory.size) {
+    const boundsRun = { ...run, reason: `capacity bounds ${inventory.bounds.min}..${inventory.bounds.max}` };
+    merge(report, await applySteps(deps, inventory, planResize(inventory, bounded), boundsRun, now));
+    inventory = await loadInventory(deps, policy, pool, now);
+  }
+  const due = planDue(inventory, now);
+  if (due.length > 0) {
+    merge(report, await applySteps(deps, inventory, due, { ...run, reason: 'scale-in release due' }, now));
+    inventory = await loadInventory(deps, policy, pool, now);
+  }
+  return { size: inventory.size, report };
+}
+
+function merge(into: ApplyReport, from: ApplyReport): void {
+  into.applied.push(...from.applied);
+  into.failed.push(...from.failed);
+  into.created.push(...from.created);
+}
+
+/** Settles one pool (bounds in force and due releases) under its lease; used by the sweep. */
+export async function settlePool(
+  deps: PoolDeps,
+  policy: Policy,
+  pool: Pool,
+  options: ScaleRunOptions,
+): Promise<ScaleOutcome> {
+  return applyScaleMessage(
+    { ...deps, loadPolicy: () => policy },
+    {
+      v: 1,
+      kind: 'settle',
+      pool: pool.name,
+      source: 'sweep',
+      reason: 'periodic settle',
+      receivedAt: deps.now().toISOString(),
+    },
+    options,
+  );
+}
+
+/** True when `record` marks a member for release (re-exported for status views). */
+export { isMarkedForRelease };

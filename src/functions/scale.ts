@@ -1,0 +1,52 @@
+/**
+ * HTTP POST `/api/scale/{pool}` (`authLevel: function`): the scale webhook. Thin adapter: enforces the body
+ * limit before reading, hands the raw bytes to the use case (signatures are over the raw body) and maps its
+ * answer: 202 queued, 200 duplicate, 400/401/403/404/413 rejected (nothing changed), 503 when storage or Key
+ * Vault fail (Azure Monitor retries 503).
+ */
+import { app, type HttpRequest, type HttpResponseInit, type InvocationContext } from '@azure/functions';
+import type { PoolDeps } from '../app/pools';
+
+/** Resolves the dependencies for one invocation. */
+export type PoolDependencyResolver = () => Promise<PoolDeps>;
+
+const fromEnvironment: PoolDependencyResolver = async () =>
+  (await import('../app/dependencies.js')).getAppDependencies();
+
+/** Largest body read, in bytes (the use case answers 413 above it). */
+const MAX_BYTES = 64 * 1024;
+
+/** Builds the webhook handler over `resolve` (tests pass their own dependencies). */
+export function createScaleHandler(resolve: PoolDependencyResolver = fromEnvironment) {
+  return async function scale(request: HttpRequest, context: InvocationContext): Promise<HttpResponseInit> {
+    const contentLength = request.headers.get('content-length');
+    if (Number(contentLength ?? '0') > MAX_BYTES) {
+      return { status: 413, jsonBody: { error: `body larger than ${MAX_BYTES} bytes` } };
+    }
+    try {
+      const [{ handleScaleWebhook }, deps] = await Promise.all([import('../app/webhook.js'), resolve()]);
+      const body = new Uint8Array(await request.arrayBuffer());
+      const answer = await handleScaleWebhook(deps, {
+        pool: request.params.pool ?? '',
+        body,
+        contentLength,
+        signature: request.headers.get('x-signature'),
+      });
+      if (answer.status >= 400) {
+        context.warn(`scale ${request.params.pool ?? ''}: ${answer.status} ${String(answer.body.error)}`);
+      } else {
+        context.log(`scale ${request.params.pool ?? ''}: ${answer.status} ${JSON.stringify(answer.body)}`);
+      }
+      return { status: answer.status, jsonBody: answer.body };
+    } catch (error) {
+      const message = (error instanceof Error ? error.message : String(error)).split('\n')[0];
+      context.error(`scale ${request.params.pool ?? ''}: not queued: ${message}`);
+      return { status: 503, jsonBody: { error: 'temporarily unable to queue the request; retry' } };
+    }
+  };
+}
+
+/** The registered handler. */
+export const scale = createScaleHandler();
+
+app.http('scale', { methods: ['POST'], route: 'scale/{pool}', authLevel: 'function', handler: scale });
