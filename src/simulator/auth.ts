@@ -79,6 +79,10 @@ export class AuthService {
   }
 
   private issue(username: string): AuthReply {
+    // Expired access tokens can never verify again: drop them so the table stays as small as the live set.
+    const now = this.clock.nowMs();
+    for (const [token, issued] of this.accessTokens)
+      if (now >= issued.expiresAt) this.accessTokens.delete(token);
     if (this.invalidatePrevious) {
       for (const [token, issued] of this.accessTokens)
         if (issued.username === username) this.accessTokens.delete(token);
@@ -87,7 +91,7 @@ export class AuthService {
     }
     const accessToken = opaqueToken();
     const refreshToken = opaqueToken();
-    this.accessTokens.set(accessToken, { username, expiresAt: this.clock.nowMs() + this.ttlSeconds * 1000 });
+    this.accessTokens.set(accessToken, { username, expiresAt: now + this.ttlSeconds * 1000 });
     this.refreshTokens.set(refreshToken, username);
     return {
       status: 200,

@@ -25,14 +25,17 @@ export class ConfigStore {
   constructor(seed: SimulatorSeed) {
     this.programs = seed.programs.map((program) => ({ ...program }));
     this.rates = { ...(seed.rates ?? {}) };
-    for (const config of seed.configs) {
+    seed.configs.forEach((config, i) => {
       if (!this.programs.some((p) => p.serialNumber === config.programSerialNumber)) {
         throw new Error(
-          `seed.configs: config ${config.id} names unknown program ${config.programSerialNumber}`,
+          `seed.configs[${i}].programSerialNumber: config ${config.id} names unknown program ${config.programSerialNumber}; expected the serial of a seed program`,
         );
       }
+      if (this.configs.has(config.id)) {
+        throw new Error(`seed.configs[${i}].id: config ${config.id} appears twice; expected unique ids`);
+      }
       this.configs.set(config.id, structuredClone(config));
-    }
+    });
   }
 
   /** The program, or a not-found API error. */
@@ -65,6 +68,11 @@ export class ConfigStore {
   rateOf(configId: number): number {
     const config = this.configs.get(configId);
     return config ? configRate(config, this.rates) : 0;
+  }
+
+  /** The stored programs with their prepaid balances (not copies). */
+  seedPrograms(): readonly SeedProgram[] {
+    return this.programs;
   }
 
   listPrograms(): Program[] {

@@ -18,6 +18,10 @@ export const ErrorCode = {
   businessRule: 422,
   /** Rate limit per minute ("Exceed max requests in minute"). */
   rateLimitMinute: -10,
+  /** Rate limit per hour ("Exceed max requests in hour"). */
+  rateLimitHour: -11,
+  /** Too many error answers per hour ("Exceed max error"). */
+  errorLimitHour: -30,
 } as const;
 
 /** The vendor's message for a status transition the entitlement's current status does not allow. */

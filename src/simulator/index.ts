@@ -1,7 +1,8 @@
 /**
  * A faithful local FortiFlex v2 API simulator over HTTP on 127.0.0.1, for tests, the demo and benchmarks:
  * OAuth token endpoint, every v2 endpoint with its envelope and lifecycle, a simulated clock, a
- * Pacific-day billing ledger, and fault and latency injection.
+ * Pacific-day billing ledger (incremental: request cost does not grow with history), fault and latency
+ * injection, and optional server-side rate limits.
  */
 import type { ServerResponse } from 'node:http';
 import type { AddressInfo } from 'node:net';
@@ -11,10 +12,12 @@ import { SimClock } from './clock';
 import { FaultInjector } from './faults';
 import { defaultSeed, DEFAULT_USER } from './seed';
 import { API_PREFIX, AUTH_PATH, createSimServer, Stats } from './server';
+import { RateLimiter } from './rate-limit';
 import { SimState } from './state';
 import { parseDay, parseInstant } from './time';
 import type { FaultRule, SimulatorOptions, SimulatorSeed } from './types';
 
+export type { RateLimitOptions } from './rate-limit';
 export type {
   Fault,
   FaultRule,
@@ -67,15 +70,24 @@ export async function startSimulator(options: SimulatorOptions = {}): Promise<Si
   const users = seed.users && seed.users.length > 0 ? seed.users : [DEFAULT_USER];
   const clock = new SimClock(parseInstant(seed.now ?? DEFAULT_START, 'seed.now'));
   const state = new SimState(seed, clock);
-  clock.onChange((nowMs) => state.expireDue(nowMs));
+  clock.onChange((nowMs) => state.onClock(nowMs));
   const ttl = options.tokenTtlSeconds ?? 3660;
   if (!(ttl > 0)) throw new Error(`tokenTtlSeconds: ${ttl} is not valid; expected seconds > 0`);
   const auth = new AuthService(users, clock, ttl, options.invalidatePreviousTokens ?? true);
   const faults = new FaultInjector();
   const stats = new Stats();
   let latency = checkLatency(options.latencyMs ?? 0);
+  const rateLimiter = options.rateLimit
+    ? new RateLimiter(
+        options.rateLimit,
+        options.rateLimit.clock === 'simulated' ? () => clock.nowMs() : Date.now,
+      )
+    : undefined;
   const hanging = new Set<ServerResponse>();
-  const server = createSimServer({ state, auth, faults, stats, latencyMs: () => latency }, hanging);
+  const server = createSimServer(
+    { state, auth, faults, stats, latencyMs: () => latency, rateLimiter },
+    hanging,
+  );
 
   await new Promise<void>((resolve, reject) => {
     server.once('error', reject);

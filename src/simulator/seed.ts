@@ -171,9 +171,10 @@ export function defaultSeed(): SimulatorSeed {
   }
   for (let i = 1; i <= 14; i += 1) {
     const status = i <= 4 ? 'ACTIVE' : i <= 6 ? 'STOPPED' : 'PENDING';
-    // Unused pool licenses carry an empty description: the "free" marker vendor tools use.
-    const description = status === 'PENDING' ? '' : `vmss-fgt-${pad(i)}`;
-    entitlements.push(entitlement(2200, description, 'My Assets/pools/vmss-fgt', status));
+    // Pool licenses carry the pool marker the scaler writes when it creates them for pool vmss-fgt.
+    entitlements.push(
+      entitlement(2200, 'fortiflex-scaler pool vmss-fgt', 'My Assets/pools/vmss-fgt', status),
+    );
   }
   return {
     now: '2026-03-02T08:00:00-08:00',

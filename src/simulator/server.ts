@@ -3,8 +3,9 @@
  * API envelope, checks bearer tokens, counts requests, and injects latency and faults.
  *
  * HTTP statuses: success 200; API errors 400 (404 for unknown endpoints) with the error envelope; a missing,
- * expired or replaced token 401 with `{status: -1, message: "Invalid security token."}`; rate limit 429
- * with Retry-After and `status: -10`.
+ * expired or replaced token 401 with `{status: -1, message: "Invalid security token."}`; a method other
+ * than POST 405 with `Allow: POST`; rate limits 429 with Retry-After and `status` -10 (per minute), -11 (per
+ * hour) or -30 (errors per hour).
  */
 import {
   createServer,
@@ -16,6 +17,7 @@ import {
 import type { AuthReply, AuthService } from './auth';
 import { ErrorCode, INVALID_TOKEN_MESSAGE, SimApiError } from './errors';
 import type { FaultInjector } from './faults';
+import type { RateLimiter, RateLimitRefusal } from './rate-limit';
 import { HANDLERS, unknownEndpoint, type HandlerResult } from './handlers';
 import type { SimState } from './state';
 import type { Fault, FaultRule } from './types';
@@ -53,6 +55,8 @@ export interface ServerDeps {
   faults: FaultInjector;
   stats: Stats;
   latencyMs(): number;
+  /** Server-side rate limits of the v2 API, when configured. */
+  rateLimiter?: RateLimiter;
 }
 
 type Route = { kind: 'auth' | 'revoke' | 'api' | 'unknown'; endpoint: string };
@@ -128,6 +132,20 @@ function send(
   res.end(text);
 }
 
+/** Sends 429 with Retry-After and the rate-limit envelope. */
+function sendRateLimited(res: ServerResponse, refusal: RateLimitRefusal): void {
+  send(
+    res,
+    429,
+    {
+      status: refusal.status,
+      message: refusal.message,
+      error: { errorCode: refusal.status, message: refusal.message },
+    },
+    { 'retry-after': String(refusal.retryAfterSeconds) },
+  );
+}
+
 function errorEnvelope(
   message: string,
   errorCode: number | string,
@@ -173,20 +191,13 @@ export function createSimServer(deps: ServerDeps, hanging: Set<ServerResponse>):
           errorEnvelope(fault.message, fault.errorCode ?? ErrorCode.invalidRequest),
         );
         return true;
-      case 'rateLimit': {
-        const message = 'Exceed max requests in minute';
-        send(
-          res,
-          429,
-          {
-            status: ErrorCode.rateLimitMinute,
-            message,
-            error: { errorCode: ErrorCode.rateLimitMinute, message },
-          },
-          { 'retry-after': String(fault.retryAfterSeconds) },
-        );
+      case 'rateLimit':
+        sendRateLimited(res, {
+          status: ErrorCode.rateLimitMinute,
+          message: 'Exceed max requests in minute',
+          retryAfterSeconds: fault.retryAfterSeconds,
+        });
         return true;
-      }
       case 'invalidToken':
         send(res, 401, errorEnvelope(INVALID_TOKEN_MESSAGE, ErrorCode.invalidToken));
         return true;
@@ -221,6 +232,14 @@ export function createSimServer(deps: ServerDeps, hanging: Set<ServerResponse>):
     const text = await readBody(req);
     const latency = deps.latencyMs();
     if (latency > 0) await sleep(latency);
+    const isApi = kind === 'api' || pathname.startsWith(API_PREFIX);
+    if (isApi && deps.rateLimiter) {
+      const refusal = deps.rateLimiter.admit();
+      if (refusal) {
+        sendRateLimited(res, refusal);
+        return;
+      }
+    }
 
     const rule: FaultRule | undefined =
       kind === 'unknown' ? undefined : deps.faults.take(endpoint, kind === 'api');
@@ -229,8 +248,14 @@ export function createSimServer(deps: ServerDeps, hanging: Set<ServerResponse>):
 
     let status: number;
     let body: unknown;
-    if (req.method !== 'POST') {
+    let headers: Record<string, string> = {};
+    if (kind === 'unknown') {
+      const error = unknownEndpoint(endpoint);
+      status = error.httpStatus;
+      body = errorEnvelope(error.message, error.errorCode);
+    } else if (req.method !== 'POST') {
       status = 405;
+      headers = { allow: 'POST' };
       body = errorEnvelope(
         `Method ${req.method} not allowed; FortiFlex endpoints take POST.`,
         ErrorCode.invalidRequest,
@@ -241,22 +266,21 @@ export function createSimServer(deps: ServerDeps, hanging: Set<ServerResponse>):
       if (kind === 'auth' && reply.status === 200) deps.stats.logins += 1;
       ({ status, body } = reply);
     } else {
-      ({ status, body } = runApi(kind, endpoint, req, text, rule?.fault.kind === 'legacyKeys'));
+      ({ status, body } = runApi(endpoint, req, text, rule?.fault.kind === 'legacyKeys'));
     }
+    if (isApi && status !== 200) deps.rateLimiter?.recordError();
 
     if (rule && after && (await fail(rule.fault, req, res, kind))) return;
-    send(res, status, body);
+    send(res, status, body, headers);
   };
 
   const runApi = (
-    kind: Route['kind'],
     endpoint: string,
     req: IncomingMessage,
     text: string,
     legacy: boolean,
   ): { status: number; body: unknown } => {
     try {
-      if (kind === 'unknown') throw unknownEndpoint(endpoint);
       const header = req.headers.authorization ?? '';
       const token = /^Bearer\s+(\S+)$/i.exec(header)?.[1];
       if (!deps.auth.verify(token)) {

@@ -30,6 +30,10 @@ const wrongStatus = (serialNumber: string, status: string, action: string, needs
     `Cannot ${action} entitlement ${serialNumber}: its status is ${status}; ${action} needs ${needs}.`,
   );
 
+/** The numeric sequence after `stem` in a serial number, or 0 when the serial is not of that stem. */
+const sequenceOf = (serial: string, stem: string): number =>
+  serial.startsWith(stem) ? Number(serial.slice(stem.length)) || 0 : 0;
+
 /** Scope of `entitlements/list` and `entitlements/points`. */
 export interface Scope {
   configId?: number;
@@ -44,25 +48,37 @@ export class SimState {
   /** Programs and configurations. */
   readonly configs: ConfigStore;
   private readonly entitlements = new Map<string, StoredEntitlement>();
+  /** Highest sequence number per serial stem (`FGVMMLTM26`), filled on first use and kept current by `add`. */
+  private readonly serialStems = new Map<string, number>();
+  /** Earliest end instant among entitlements not yet EXPIRED: clock moves before it expire nothing. */
+  private nextExpiryMs = -Infinity;
+  /** Prepaid programs whose balance was negative at the last clock move. */
+  private readonly programsInGrace = new Set<string>();
 
   constructor(
     seed: SimulatorSeed,
     private readonly clock: SimClock,
   ) {
     this.configs = new ConfigStore(seed);
-    for (const { folderPath, ...entitlement } of seed.entitlements) {
+    seed.entitlements.forEach(({ folderPath, ...entitlement }, i) => {
       if (!this.configs.has(entitlement.configId)) {
         throw new Error(
-          `seed.entitlements: ${entitlement.serialNumber} names unknown config ${entitlement.configId}`,
+          `seed.entitlements[${i}].configId: ${entitlement.serialNumber} names unknown config ${entitlement.configId}; expected the id of a seed config`,
+        );
+      }
+      if (this.entitlements.has(entitlement.serialNumber)) {
+        throw new Error(
+          `seed.entitlements[${i}].serialNumber: ${entitlement.serialNumber} appears twice; expected unique serial numbers`,
         );
       }
       this.entitlements.set(entitlement.serialNumber, {
         entitlement: { ...entitlement },
         folderPath: folderPath ?? DEFAULT_FOLDER,
       });
+      this.watchExpiry(entitlement);
       this.record(entitlement);
-    }
-    this.expireDue(clock.nowMs());
+    });
+    this.onClock(clock.nowMs());
   }
 
   // ---- helpers -------------------------------------------------------------------------------------------
@@ -107,9 +123,11 @@ export class SimState {
 
   private nextSerial(prefix: string): string {
     const stem = `${prefix}${ptDay(this.now()).slice(2, 4)}`;
-    let max = 0;
-    for (const serial of this.entitlements.keys()) {
-      if (serial.startsWith(stem)) max = Math.max(max, Number(serial.slice(stem.length)) || 0);
+    let max = this.serialStems.get(stem);
+    if (max === undefined) {
+      max = 0;
+      for (const serial of this.entitlements.keys()) max = Math.max(max, sequenceOf(serial, stem));
+      this.serialStems.set(stem, max);
     }
     return `${stem}${String(max + 1).padStart(16 - stem.length, '0')}`;
   }
@@ -128,6 +146,11 @@ export class SimState {
 
   private add(entitlement: Entitlement, folderPath: string): Entitlement {
     this.entitlements.set(entitlement.serialNumber, { entitlement, folderPath });
+    for (const [stem, max] of this.serialStems) {
+      const sequence = sequenceOf(entitlement.serialNumber, stem);
+      if (sequence > max) this.serialStems.set(stem, sequence);
+    }
+    this.watchExpiry(entitlement);
     this.record(entitlement);
     return { ...entitlement };
   }
@@ -138,16 +161,60 @@ export class SimState {
     return { ...stored.entitlement };
   }
 
-  /** Entitlements whose end date has passed become EXPIRED at their end instant (midnight Pacific). */
-  expireDue(nowMs: number): void {
+  /** Lowers the next expiry check to this entitlement's end instant if it is earlier. */
+  private watchExpiry(entitlement: Entitlement): void {
+    if (entitlement.status === 'EXPIRED') return;
+    this.nextExpiryMs = Math.min(this.nextExpiryMs, ptDayStart(dayOfTimestamp(entitlement.endDate)));
+  }
+
+  /**
+   * Called after every clock move. Entitlements whose end date has passed become EXPIRED at their end
+   * instant (midnight Pacific); then prepaid programs enter or leave grace (see {@link applyGrace}).
+   */
+  onClock(nowMs: number): void {
+    this.expireDue(nowMs);
+    this.applyGrace();
+  }
+
+  /** Expires every entitlement whose end instant is at or before `nowMs`. */
+  private expireDue(nowMs: number): void {
+    if (nowMs < this.nextExpiryMs) return;
+    let next = Infinity;
     for (const { entitlement } of this.entitlements.values()) {
       if (entitlement.status === 'EXPIRED') continue;
       const end = ptDayStart(dayOfTimestamp(entitlement.endDate));
       if (end <= nowMs) {
         entitlement.status = 'EXPIRED';
         this.record(entitlement, end);
+      } else {
+        next = Math.min(next, end);
       }
     }
+    this.nextExpiryMs = next;
+  }
+
+  /**
+   * Reference §7.1 and §9: while a prepaid program's balance is negative its charged entitlements show
+   * GRACE_PERIOD (still charged); when the balance is back at or above zero they return to ACTIVE. Checked
+   * on every clock move, as FortiCloud also updates the status with a delay rather than on each request.
+   */
+  private applyGrace(): void {
+    this.programsInGrace.clear();
+    for (const program of this.configs.seedPrograms()) {
+      if (program.serialNumber.startsWith('ELAVMR') && this.balance(program) < 0)
+        this.programsInGrace.add(program.serialNumber);
+    }
+    for (const stored of this.entitlements.values()) {
+      const { status } = stored.entitlement;
+      if (status !== 'ACTIVE' && status !== 'GRACE_PERIOD') continue;
+      const wanted = this.chargedStatus(this.configOf(stored.entitlement));
+      if (status !== wanted) this.setStatus(stored, wanted);
+    }
+  }
+
+  /** The status a charged entitlement of `config` takes: GRACE_PERIOD while its program is in grace. */
+  private chargedStatus(config: Config): 'ACTIVE' | 'GRACE_PERIOD' {
+    return this.programsInGrace.has(config.programSerialNumber) ? 'GRACE_PERIOD' : 'ACTIVE';
   }
 
   // ---- programs and configurations -------------------------------------------------------------------------
@@ -198,14 +265,20 @@ export class SimState {
         'either configId or (accountId + programSerialNumber) should be provided in request payload',
       );
     }
-    return this.all().filter(
-      (e) =>
+    // Filter first, copy only what is returned.
+    const result: Entitlement[] = [];
+    for (const { entitlement: e } of this.entitlements.values()) {
+      if (
         this.inScope(e, scope) &&
         (filters.serialNumber === undefined || e.serialNumber === filters.serialNumber) &&
         (filters.description === undefined || e.description === filters.description) &&
         (filters.status === undefined || e.status === filters.status) &&
-        (filters.tokenStatus === undefined || e.tokenStatus === filters.tokenStatus),
-    );
+        (filters.tokenStatus === undefined || e.tokenStatus === filters.tokenStatus)
+      ) {
+        result.push({ ...e });
+      }
+    }
+    return result;
   }
 
   createVm(q: {
@@ -339,7 +412,7 @@ export class SimState {
     const stored = this.stored(q.serialNumber);
     const e = stored.entitlement;
     if (e.status === 'EXPIRED')
-      throw wrongStatus(e.serialNumber, e.status, 'update', 'PENDING, ACTIVE or STOPPED');
+      throw wrongStatus(e.serialNumber, e.status, 'update', 'PENDING, ACTIVE, STOPPED or GRACE_PERIOD');
     let target: Config | undefined;
     if (q.configId !== undefined && q.configId !== e.configId) {
       target = this.configs.activeConfig(q.configId);
@@ -356,9 +429,15 @@ export class SimState {
       }
     }
     let endDate: string | undefined;
-    if (q.endDate !== undefined && q.endDate !== null) {
-      if (e.status !== 'PENDING' && e.status !== 'ACTIVE') {
-        throw wrongStatus(e.serialNumber, e.status, 'change the end date of', 'PENDING or ACTIVE');
+    // null ("follow the program") resets the end date to the program's.
+    if (q.endDate !== undefined) {
+      if (e.status === 'STOPPED') {
+        throw wrongStatus(
+          e.serialNumber,
+          e.status,
+          'change the end date of',
+          'PENDING, ACTIVE or GRACE_PERIOD',
+        );
       }
       endDate = this.endDate(
         q.endDate,
@@ -367,7 +446,10 @@ export class SimState {
     }
     if (target) e.configId = target.id;
     if (q.description !== undefined) e.description = q.description;
-    if (endDate !== undefined) e.endDate = endDate;
+    if (endDate !== undefined) {
+      e.endDate = endDate;
+      this.watchExpiry(e);
+    }
     this.record(e);
     return { ...e };
   }
@@ -376,7 +458,7 @@ export class SimState {
     const stored = this.stored(serialNumber);
     const { status } = stored.entitlement;
     if (status !== 'ACTIVE' && status !== 'GRACE_PERIOD')
-      throw wrongStatus(serialNumber, status, 'stop', 'ACTIVE');
+      throw wrongStatus(serialNumber, status, 'stop', 'ACTIVE or GRACE_PERIOD');
     return this.setStatus(stored, 'STOPPED');
   }
 
@@ -384,7 +466,7 @@ export class SimState {
     const stored = this.stored(serialNumber);
     const { status } = stored.entitlement;
     if (status !== 'STOPPED') throw wrongStatus(serialNumber, status, 'reactivate', 'STOPPED');
-    return this.setStatus(stored, 'ACTIVE');
+    return this.setStatus(stored, this.chargedStatus(this.configOf(stored.entitlement)));
   }
 
   regenerateToken(serialNumber: string): Entitlement {
@@ -413,7 +495,7 @@ export class SimState {
     if (e.token === '') throw new Error(`useToken: ${serialNumber} has no license token`);
     if (e.tokenStatus === 'USED') throw new Error(`useToken: the token of ${serialNumber} was already used`);
     e.tokenStatus = 'USED';
-    if (e.status === 'PENDING') this.setStatus(stored, 'ACTIVE');
+    if (e.status === 'PENDING') this.setStatus(stored, this.chargedStatus(this.configOf(e)));
   }
 
   // ---- points, transfer, groups, calc ----------------------------------------------------------------------
@@ -421,9 +503,10 @@ export class SimState {
   /** Sum of ledger charges over entitlements in scope and Pacific days [from, to] (inclusive). */
   pointsCharged(filter: Scope & { from?: string; to?: string } = {}): number {
     let sum = 0;
+    const now = this.now();
     for (const { entitlement } of this.entitlements.values()) {
       if (this.inScope(entitlement, filter))
-        sum += this.ledger.total(entitlement.serialNumber, this.now(), filter.from, filter.to);
+        sum += this.ledger.total(entitlement.serialNumber, now, filter.from, filter.to);
     }
     return roundPoints(sum);
   }
@@ -435,13 +518,17 @@ export class SimState {
       );
     }
     if (startDate > endDate) throw new SimApiError(`startDate ${startDate} is after endDate ${endDate}`);
-    return this.all()
-      .filter((e) => this.inScope(e, scope))
-      .map((e) => ({
+    const now = this.now();
+    const result: EntitlementPoints[] = [];
+    for (const { entitlement: e } of this.entitlements.values()) {
+      if (!this.inScope(e, scope)) continue;
+      result.push({
         serialNumber: e.serialNumber,
         accountId: e.accountId,
-        points: this.ledger.total(e.serialNumber, this.now(), startDate, endDate),
-      }));
+        points: this.ledger.total(e.serialNumber, now, startDate, endDate),
+      });
+    }
+    return result;
   }
 
   transfer(q: {
@@ -471,9 +558,9 @@ export class SimState {
     }
     const serials =
       q.serialNumbers ??
-      this.all()
-        .filter((e) => e.configId === source.id && e.accountId === q.sourceAccountId)
-        .map((e) => e.serialNumber);
+      [...this.entitlements.values()]
+        .filter(({ entitlement: e }) => e.configId === source.id && e.accountId === q.sourceAccountId)
+        .map(({ entitlement: e }) => e.serialNumber);
     const moving = serials.map((serial) => {
       const stored = this.stored(serial);
       if (stored.entitlement.configId !== source.id || stored.entitlement.accountId !== q.sourceAccountId) {

@@ -9,9 +9,12 @@ export const PT = 'America/Los_Angeles';
 
 const DAY_RE = /^\d{4}-\d{2}-\d{2}$/;
 
-// The ledger walks day by day over long histories; zone math per step is the cost, and days repeat.
+// Zone math is the cost of day arithmetic, and instants repeat: cache per day string and per UTC hour
+// (Pacific offsets change only on whole UTC hours, so every instant of an hour lies on the same PT day).
 const dayStarts = new Map<string, number>();
-const nextDays = new Map<string, string>();
+const dayNumbersByHour = new Map<number, number>();
+const MS_PER_HOUR = 3_600_000;
+const MS_PER_DAY = 86_400_000;
 
 /** Formats an instant as the API does: Pacific local time, milliseconds, no offset. */
 export function formatPt(ms: number): string {
@@ -33,14 +36,23 @@ export function ptDayStart(day: string): number {
   return start;
 }
 
-/** The Pacific day after `day`. Calendar arithmetic, so 23 h and 25 h DST days are handled. */
-export function nextPtDay(day: string): string {
-  let next = nextDays.get(day);
-  if (next === undefined) {
-    next = DateTime.fromISO(day, { zone: PT }).plus({ days: 1 }).toFormat('yyyy-MM-dd');
-    nextDays.set(day, next);
+/** A calendar day (`YYYY-MM-DD`) as a day number: days since 1970-01-01 (consecutive days differ by 1). */
+export function dayNumberOf(day: string): number {
+  return (
+    Date.UTC(Number(day.slice(0, 4)), Number(day.slice(5, 7)) - 1, Number(day.slice(8, 10))) / MS_PER_DAY
+  );
+}
+
+/** The day number ({@link dayNumberOf}) of the Pacific calendar day containing the instant. */
+export function ptDayNumber(ms: number): number {
+  const hour = Math.floor(ms / MS_PER_HOUR);
+  let day = dayNumbersByHour.get(hour);
+  if (day === undefined) {
+    const local = DateTime.fromMillis(hour * MS_PER_HOUR, { zone: PT });
+    day = Date.UTC(local.year, local.month - 1, local.day) / MS_PER_DAY;
+    dayNumbersByHour.set(hour, day);
   }
-  return next;
+  return day;
 }
 
 /**

@@ -2,11 +2,16 @@
  * Public types of the FortiFlex simulator (re-exported by `./index`).
  */
 import type { Config, Entitlement, Program } from '../lib/fortiflex/types';
+import type { RateLimitOptions } from './rate-limit';
 
 /** A program in a seed; `pointBalance` is the prepaid balance before any simulated charge (default 50,000). */
 export type SeedProgram = Program & { pointBalance?: number };
 
-/** An entitlement in a seed; `folderPath` is the asset folder (never returned by the API, default "My Assets"). */
+/**
+ * An entitlement in a seed; `folderPath` is the asset folder (never returned by the API, default "My Assets").
+ * ACTIVE and GRACE_PERIOD follow the program balance: a prepaid program with a negative balance shows
+ * GRACE_PERIOD, otherwise ACTIVE.
+ */
 export type SeedEntitlement = Entitlement & { folderPath?: string };
 
 /** The simulator's initial world. The JSON seed file (`simulator --seed FILE`) has exactly this shape. */
@@ -34,6 +39,12 @@ export interface SimulatorOptions {
   invalidatePreviousTokens?: boolean;
   /** Access token lifetime in simulated seconds; default 3660. */
   tokenTtlSeconds?: number;
+  /**
+   * Server-side rate limits of the v2 API (off by default): 429 with Retry-After and status -10 ("Exceed
+   * max requests in minute"), -11 ("Exceed max requests in hour") or -30 ("Exceed max error"). Windows
+   * slide over wall-clock time unless `clock: 'simulated'`.
+   */
+  rateLimit?: RateLimitOptions;
 }
 
 /** The failure a {@link FaultRule} injects. */

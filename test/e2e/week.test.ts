@@ -18,7 +18,7 @@ const TO = new Date('2026-10-29T07:00:00Z');
 const seed = defaultSeed();
 // Every branch and lab entitlement starts ACTIVE so each one's bill depends only on the scaler.
 seed.entitlements = seed.entitlements.map((e) =>
-  e.status === 'STOPPED' && !e.description.startsWith('vmss') ? { ...e, status: 'ACTIVE' } : e,
+  e.status === 'STOPPED' && e.configId !== 2200 ? { ...e, status: 'ACTIVE' } : e,
 );
 const serialsIn = (region: string) =>
   seed.entitlements

@@ -123,10 +123,24 @@ describe('entitlement lifecycle', () => {
       endDate: '2026-12-31',
     });
     expect(changed.body.entitlements[0].endDate).toBe('2026-12-31T00:00:00');
+    // null means "follow the program" again.
+    const reset = await api('entitlements/update', { serialNumber: active, endDate: null });
+    expect(reset.body.entitlements[0].endDate).toBe('2027-05-31T00:00:00');
+  });
+
+  it('numbers new serials after the highest existing one of the year, also across creates', async () => {
+    const first = await api('entitlements/vm/create', { configId: 2198, count: 2 });
+    const second = await api('entitlements/vm/create', { configId: 2198 });
+    const serials = [...first.body.entitlements, ...second.body.entitlements].map(
+      (e: { serialNumber: string }) => e.serialNumber,
+    );
+    expect(serials).toEqual(['FGVMMLTM26000001', 'FGVMMLTM26000002', 'FGVMMLTM26000003']);
   });
 
   it('regenerates tokens, and expires entitlements when their end date passes on the clock', async () => {
-    const serial = serialOf('vmss-fgt-05');
+    const serial = sim
+      .entitlements()
+      .find((e) => e.configId === 2200 && e.status === 'STOPPED')!.serialNumber;
     const before = bySerial(serial).token;
     const reply = await api('entitlements/vm/token', { serialNumber: serial });
     expect(reply.body.entitlements[0].token).not.toBe(before);
@@ -312,6 +326,13 @@ describe('simulator lifecycle without a fresh world', () => {
       headers: { authorization: `Bearer ${token}` },
     });
     expect(get.status).toBe(405);
+    expect(get.headers.get('allow')).toBe('POST');
+    // An unknown path is 404 whatever the method, and needs no token.
+    const unknownGet = await fetch(`${shared.apiUrl}no/such/thing`);
+    expect(unknownGet.status).toBe(404);
+    expect(((await unknownGet.json()) as { message: string }).message).toBe(
+      'Unknown endpoint no/such/thing.',
+    );
     const badJson = await fetch(`${shared.apiUrl}programs/list`, {
       method: 'POST',
       headers: { authorization: `Bearer ${token}` },

@@ -64,6 +64,8 @@ describe('seeds', () => {
   it('refuses seeds whose entitlements name unknown configs', async () => {
     const seed = defaultSeed();
     seed.entitlements[0]!.configId = 1;
-    await expect(startSimulator({ seed })).rejects.toThrow(/^seed\.entitlements: .* unknown config 1$/);
+    await expect(startSimulator({ seed })).rejects.toThrow(
+      /^seed\.entitlements\[0\]\.configId: .* unknown config 1; expected the id of a seed config$/,
+    );
   });
 });
