@@ -92,7 +92,30 @@ describe('fortiflex-scaler simulator', () => {
     ],
     [
       ['--seed', seedFile('dangling.json', JSON.stringify({ ...defaultSeed(), configs: [] }))],
-      /^fortiflex-scaler: --seed .*dangling\.json: seed\.entitlements: .* unknown config 2198/,
+      /^fortiflex-scaler: --seed .*dangling\.json: seed\.entitlements\[0\]\.configId: .* unknown config 2198/,
+    ],
+    [
+      [
+        '--seed',
+        seedFile(
+          'twice.json',
+          JSON.stringify({ ...defaultSeed(), configs: [defaultSeed().configs[0], ...defaultSeed().configs] }),
+        ),
+      ],
+      /^fortiflex-scaler: --seed .*twice\.json: seed\.configs\[1\]\.id: config 2198 appears twice/,
+    ],
+    [
+      [
+        '--seed',
+        seedFile(
+          'no-status.json',
+          JSON.stringify({
+            ...defaultSeed(),
+            entitlements: [{ ...defaultSeed().entitlements[0], status: 'RUNNING' }],
+          }),
+        ),
+      ],
+      /^fortiflex-scaler: --seed .*no-status\.json: seed\.entitlements\[0\]\.status: /,
     ],
   ])('exits 2 with one line for bad input %j', async (args, message) => {
     const io = captureIo();
