@@ -11,12 +11,19 @@
  *   token before it is revealed, and a release regenerates a token that was revealed but never used.
  * - The pool only grows (reactivate, unpark, create) under the pool lease, so concurrent claims create no
  *   more entitlements than instances need and never grow the pool past `max`.
+ * - A member in use outside claims (ACTIVE, token used, no claim, not released by the scaler) is never handed
+ *   out: a FortiGate may be running on it. It counts against `max` like a claim.
+ * - A release regenerates any token it must kill and writes the member's record while the claim row still
+ *   keeps other claims off the serial. When the departed instance's used token stays in place, the record
+ *   says `claimRelease`: the token's user is known gone, so the member is a spare again.
  */
 import type { Entitlement } from '../lib/fortiflex/types';
 import type { Pool } from '../lib/rules';
 import { ConcurrencyError, type ClaimRecord } from '../lib/state';
 import {
   findPool,
+  isMarkedForRelease,
+  isReleasedByScaler,
   loadInventory,
   poolDescription,
   poolLeaseName,
@@ -49,6 +56,8 @@ export interface PoolNumbers {
   min: number;
   max: number;
   claimed: number;
+  /** Licenses in use outside claims; they count against `max` like claims. */
+  inUse: number;
   active: number;
 }
 
@@ -56,7 +65,10 @@ export interface PoolNumbers {
 export class PoolAtMaxError extends Error {
   override readonly name = 'PoolAtMaxError';
   constructor(readonly numbers: PoolNumbers) {
-    super(`pool "${numbers.pool}" is at max: ${numbers.claimed} of ${numbers.max} licenses claimed`);
+    super(
+      `pool "${numbers.pool}" is at max: ${numbers.claimed} claimed and ${numbers.inUse} in use outside claims ` +
+        `of ${numbers.max} licenses`,
+    );
   }
 }
 
@@ -135,7 +147,7 @@ export async function claimLicense(
 
   const now = deps.now();
   const inventory = await loadInventory(deps, policy, pool, now);
-  if (inventory.claimed >= inventory.bounds.max) throw new PoolAtMaxError(numbers(inventory));
+  if (atMax(inventory)) throw new PoolAtMaxError(numbers(inventory));
   // Fast path: a license the pool already holds for instances; no growth, so no lease.
   // A few tries only: when those serials are taken, the snapshot is stale and the lease path re-reads it.
   for (const member of rotate(heldFree(inventory), instanceId).slice(0, FAST_PATH_TRIES)) {
@@ -150,7 +162,7 @@ export async function claimLicense(
       if (again) return repeatClaim(deps, pool, again);
       const at = deps.now();
       const fresh = await loadInventory(deps, policy, pool, at);
-      if (fresh.claimed >= fresh.bounds.max) throw new PoolAtMaxError(numbers(fresh));
+      if (atMax(fresh)) throw new PoolAtMaxError(numbers(fresh));
       const candidates: [PoolMember[], ClaimSource][] = [
         [heldFree(fresh), 'held'],
         [fresh.members.filter((m) => m.role === 'releasing' && !m.claim && isActive(m)), 'cancelRelease'],
@@ -193,10 +205,18 @@ function rotate<T>(items: readonly T[], instanceId: string): T[] {
   return [...items.slice(start), ...items.slice(0, start)];
 }
 
-/** Unclaimed members the pool holds for instances: ACTIVE (already paid) before PENDING. */
+/**
+ * Unclaimed members the pool holds for instances: ACTIVE (already paid) before PENDING. Members in use outside
+ * claims have their own role, so they are never among them.
+ */
 function heldFree(inventory: PoolInventory): PoolMember[] {
   const free = inventory.members.filter((member) => member.role === 'held' && !member.claim);
   return [...free.filter(isActive), ...free.filter((member) => !isActive(member))];
+}
+
+/** Every license the pool may hold is taken by a claim or by a FortiGate outside claims. */
+function atMax(inventory: PoolInventory): boolean {
+  return inventory.claimed + inventory.inUse >= inventory.bounds.max;
 }
 
 function numbers(inventory: PoolInventory): PoolNumbers {
@@ -205,6 +225,7 @@ function numbers(inventory: PoolInventory): PoolNumbers {
     min: inventory.bounds.min,
     max: inventory.bounds.max,
     claimed: inventory.claimed,
+    inUse: inventory.inUse,
     active: inventory.active,
   };
 }
@@ -282,7 +303,8 @@ async function tryClaim(
     if (wasStopped) {
       entitlement = await deps.client.reactivateEntitlement({ serialNumber, scope: scopeOf(pool) });
     }
-    if (wasStopped || member.role === 'releasing') {
+    // A `claimRelease` record must not outlive the new claim: it would vouch for this instance's token.
+    if (wasStopped || member.role === 'releasing' || isReleasedByScaler(member.record)) {
       const base = member.record ? { ...member.record } : { serialNumber, stoppedByScaler: false };
       delete base.etag;
       await deps.store.records.upsert({
@@ -360,7 +382,11 @@ export async function releaseClaim(
   return 'released';
 }
 
-/** Deletes a claim row and does the follow-up (token, memory, audit, settle); shared with the sweep. */
+/**
+ * Releases a claim row and does the follow-up (token, record, memory, audit, settle); shared with the sweep.
+ * The token work and the record come first, while the claim row still keeps other claims off the serial: a
+ * token regenerated after the row went could kill the token a new claim had just revealed.
+ */
 export async function releaseRow(
   deps: PoolDeps,
   pool: Pool,
@@ -368,6 +394,39 @@ export async function releaseRow(
   now: Date,
   options: ReleaseOptions & { reason?: string },
 ): Promise<boolean> {
+  let tokenError: string | undefined;
+  let regenerated = false;
+  let tokenUsed: boolean | undefined;
+  const record = await deps.store.records.get(claim.serialNumber);
+  const marked = isMarkedForRelease(record);
+  try {
+    const entitlement = await readEntitlement(deps, pool, claim.serialNumber);
+    tokenUsed = entitlement.tokenStatus === 'USED';
+    // A revealed token that was never used could still license another VM: kill it. A member marked for
+    // release (a scale-in debt) gets a fresh token too, so it stays a plain unused member until it stops.
+    if (options.regenerateToken || !tokenUsed || marked) {
+      await deps.client.regenerateToken({ serialNumber: claim.serialNumber });
+      regenerated = true;
+      tokenUsed = false;
+    }
+  } catch (error) {
+    tokenError = errorText(error);
+  }
+  // With the departed instance's token still in place, `claimRelease` says the scaler let that instance go,
+  // so the used token no longer counts as in use. With a fresh token the entitlement itself says unused, and
+  // the record must not vouch for whoever uses the new token later. A debt keeps its release mark.
+  if (!(marked && tokenUsed === false)) {
+    const base = record ? { ...record } : { serialNumber: claim.serialNumber, stoppedByScaler: false };
+    delete base.etag;
+    await deps.store.records.upsert({
+      ...base,
+      serialNumber: claim.serialNumber,
+      pool: pool.name,
+      lastAction: tokenUsed === false ? POOL_ACTIONS.unassignNewToken : POOL_ACTIONS.unassign,
+      lastActionAt: now.toISOString(),
+      lastReason: options.reason ?? `released by instance ${claim.instanceId}`,
+    });
+  }
   let removed: boolean;
   try {
     removed = await deps.store.claims.delete(pool.name, claim.instanceId, claim.etag);
@@ -378,18 +437,6 @@ export async function releaseRow(
   }
   await deps.store.events.remember(releaseKey(pool.name, claim.instanceId), RELEASE_MEMORY_MS, now);
   if (!removed) return false;
-  let tokenError: string | undefined;
-  let regenerated = false;
-  try {
-    const entitlement = await readEntitlement(deps, pool, claim.serialNumber);
-    // A revealed token that was never used could still license another VM: kill it.
-    if (options.regenerateToken || entitlement.tokenStatus === 'NOTUSED') {
-      await deps.client.regenerateToken({ serialNumber: claim.serialNumber });
-      regenerated = true;
-    }
-  } catch (error) {
-    tokenError = errorText(error);
-  }
   await deps.store.audit
     .append({
       at: now.toISOString(),

@@ -9,13 +9,29 @@
  * table says `pool: P` (written whenever the scaler acts on it). To add existing entitlements to a pool, set
  * their description to the marker.
  *
- * Member roles (the pool state machine):
- * - `held`: ACTIVE or PENDING and not marked for release; counts toward the pool's size.
+ * Member roles (the pool state machine), derived from the entitlement's status and token status, its claim
+ * and its record:
+ * - `inUseOutsideClaims`: ACTIVE, token USED, no claim, and the scaler did not release it. A FortiGate
+ *   activated with that token (before the pool was managed, by hand, or with a token another tool handed
+ *   out) and may still be running; the scaler cannot know when it is gone. Counts toward the pool's size like
+ *   a claimed member, is never claimed, marked for release or stopped. An operator returns it to the pool by
+ *   regenerating its token once its VM is gone (it becomes an unused spare).
+ * - `held`: ACTIVE or PENDING, not marked for release, and either claimed or unused: PENDING (free until a
+ *   VM uses the token), ACTIVE with an unused token (reactivated by the pool, created with skipPending), or
+ *   ACTIVE with the used token of an instance the scaler released (record `lastAction: 'claimRelease'`,
+ *   written by a release or by the sweep when the instance is gone). Counts toward the pool's size; the
+ *   unclaimed ones are what claims take and what scale-in marks.
  * - `releasing`: marked for release by a scale-in (record `lastAction: 'poolRelease'`). An ACTIVE unclaimed
  *   one is stopped when due (just before the next PT midnight by default); a PENDING one costs nothing and
  *   simply stays parked; a claimed one is a scale-in debt that moves to the next member that is freed.
- * - `reserve`: STOPPED; reused (reactivated) on scale-out or claim.
+ * - `reserve`: STOPPED; reused (token regenerated, reactivated) on scale-out or claim.
  * - `unusable`: EXPIRED or any other status.
+ *
+ * The pool keeps one invariant that makes a used token trustworthy: it never leaves an unclaimed member with a
+ * used token it did not release. Before it marks, moves a release to or reactivates a member whose token was
+ * used, it regenerates the token; a claim regenerates a used token before revealing it and overwrites the
+ * `claimRelease` record. So an unclaimed ACTIVE member with a USED token and any other record was activated
+ * outside the pool's claims (even one the pool had parked: someone used its token since).
  */
 import type { Entitlement } from '../lib/fortiflex/types';
 import type { FortiFlexClient } from '../lib/fortiflex';
@@ -60,7 +76,7 @@ export interface PoolDeps {
 }
 
 /** Role of a pool member (see the module comment). */
-export type MemberRole = 'held' | 'releasing' | 'reserve' | 'unusable';
+export type MemberRole = 'held' | 'inUseOutsideClaims' | 'releasing' | 'reserve' | 'unusable';
 
 /** One pool member with everything known about it. */
 export interface PoolMember {
@@ -86,9 +102,11 @@ export interface PoolInventory {
   /** Claims whose serial is not (or no longer) a pool member. */
   orphanClaims: ClaimRecord[];
   bounds: CapacityBounds;
-  /** Members held for instances: the pool's size. */
+  /** Members held for instances (`held` plus `inUseOutsideClaims`): the pool's size. */
   size: number;
   claimed: number;
+  /** Members in use outside claims (see the module comment). */
+  inUse: number;
   active: number;
 }
 
@@ -99,6 +117,13 @@ export const POOL_ACTIONS = {
   stop: 'poolStop',
   reactivate: 'poolReactivate',
   assign: 'claimAssign',
+  /**
+   * A claim was released (by its instance, the CLI or the sweep) and its used token left in place: the token's
+   * last user is known gone. Only this action makes an unclaimed member with a used token a spare.
+   */
+  unassign: 'claimRelease',
+  /** A claim was released and the token regenerated: the entitlement itself shows the license unused. */
+  unassignNewToken: 'claimReleaseNewToken',
 } as const;
 
 /** The description marker of a pool's entitlements. */
@@ -128,8 +153,36 @@ export function isMarkedForRelease(record: EntitlementRecord | undefined): boole
   return record?.lastAction === POOL_ACTIONS.release;
 }
 
-/** The role of a member given its entitlement status and record. */
-export function memberRole(entitlement: Entitlement, record?: EntitlementRecord): MemberRole {
+/** True when the record says the scaler released the member's claim (the token's last user is gone). */
+export function isReleasedByScaler(record: EntitlementRecord | undefined): boolean {
+  return record?.lastAction === POOL_ACTIONS.unassign;
+}
+
+/**
+ * True when the member is ACTIVE with a used token, holds no claim and the scaler did not release it: a
+ * FortiGate may be running on it that the scaler knows nothing about.
+ */
+export function isInUseOutsideClaims(
+  entitlement: Entitlement,
+  record?: EntitlementRecord,
+  claim?: ClaimRecord,
+): boolean {
+  return (
+    entitlement.status === 'ACTIVE' &&
+    entitlement.tokenStatus === 'USED' &&
+    claim === undefined &&
+    !isReleasedByScaler(record)
+  );
+}
+
+/** The role of a member given its entitlement, record and claim (see the module comment). */
+export function memberRole(
+  entitlement: Entitlement,
+  record?: EntitlementRecord,
+  claim?: ClaimRecord,
+): MemberRole {
+  // Before the release mark: a mark never licenses the pool to stop a firewall someone else activated.
+  if (isInUseOutsideClaims(entitlement, record, claim)) return 'inUseOutsideClaims';
   switch (entitlement.status) {
     case 'ACTIVE':
     case 'PENDING':
@@ -185,12 +238,8 @@ export function buildInventory(input: {
   for (const entitlement of input.entitlements) {
     const record = records.get(entitlement.serialNumber);
     if (!isPoolMember(pool, entitlement, record)) continue;
-    members.push({
-      entitlement,
-      record,
-      claim: claims.get(entitlement.serialNumber),
-      role: memberRole(entitlement, record),
-    });
+    const claim = claims.get(entitlement.serialNumber);
+    members.push({ entitlement, record, claim, role: memberRole(entitlement, record, claim) });
   }
   members.sort((a, b) => a.entitlement.serialNumber.localeCompare(b.entitlement.serialNumber));
   const memberSerials = new Set(members.map((member) => member.entitlement.serialNumber));
@@ -200,8 +249,9 @@ export function buildInventory(input: {
     members,
     orphanClaims: input.claims.filter((claim) => !memberSerials.has(claim.serialNumber)),
     bounds: input.bounds,
-    size: members.filter((member) => member.role === 'held').length,
+    size: members.filter((m) => m.role === 'held' || m.role === 'inUseOutsideClaims').length,
     claimed: members.filter((member) => member.claim).length,
+    inUse: members.filter((member) => member.role === 'inUseOutsideClaims').length,
     active: members.filter((member) => member.entitlement.status === 'ACTIVE').length,
   };
 }

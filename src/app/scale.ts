@@ -3,17 +3,22 @@
  * due releases) and the worker use case that applies a message under the pool's lease.
  *
  * Scale out (in this order, cheapest first): cancel pending releases (a license still ACTIVE and unassigned
- * is reused at zero cost), reactivate STOPPED members, unpark PENDING members (unused tokens, free until
- * used), then create entitlements named after the pool. Scale in marks surplus members for release, unclaimed
- * ACTIVE ones first (they cost points), then unclaimed PENDING ones (parked, free), then claimed ones (a debt
- * that moves to the next member an instance frees). A marked ACTIVE member is stopped when due: just before
- * the next PT midnight, because the current PT day is already paid.
+ * is reused at zero cost), reactivate STOPPED members (token regenerated first when it was used), unpark
+ * PENDING members (unused tokens, free until used), then create entitlements named after the pool. Scale in
+ * marks surplus members for release, unclaimed ACTIVE ones first (they cost points), then unclaimed PENDING
+ * ones (parked, free), then claimed ones (a debt that moves to the next member an instance frees). Members in
+ * use outside claims are never marked, moved to or stopped: they count toward the size but only an operator
+ * gives them back. A marked ACTIVE member is stopped when due: just before the next PT midnight, because the
+ * current PT day is already paid. Before marking (or moving a release to) a member whose token was used by
+ * an instance the scaler released, its token is regenerated, so a used token on an unclaimed member always
+ * means use outside claims (see `pools.ts`).
  */
 import { z } from 'zod';
 import type { Policy, Pool } from '../lib/rules';
 import type { AuditEntry, EntitlementRecord } from '../lib/state';
 import {
   findPool,
+  isInUseOutsideClaims,
   isMarkedForRelease,
   loadInventory,
   poolDescription,
@@ -123,6 +128,9 @@ export function targetSize(inventory: PoolInventory, change: CapacityChange): nu
 }
 
 const isActive = (member: PoolMember): boolean => member.entitlement.status === 'ACTIVE';
+/** An unclaimed member whose used token belonged to an instance the scaler released. */
+const hasReleasedToken = (member: PoolMember | undefined): boolean =>
+  member !== undefined && !member.claim && isActive(member) && member.entitlement.tokenStatus === 'USED';
 const isPending = (member: PoolMember): boolean => member.entitlement.status === 'PENDING';
 const serial = (member: PoolMember): string => member.entitlement.serialNumber;
 const byNewestClaim = (a: PoolMember, b: PoolMember): number =>
@@ -231,6 +239,13 @@ async function writeRecord(
   await deps.store.records.upsert({ ...base, pool: pool.name, ...change, serialNumber });
 }
 
+/** Defence in depth: the planners never pick such a member, and no stale plan may either. */
+function assertReleasable(member: PoolMember | undefined, serialNumber: string): void {
+  if (member?.role === 'inUseOutsideClaims') {
+    throw new Error(`refusing to release ${serialNumber}: its license is in use outside claims`);
+  }
+}
+
 async function audit(deps: Pick<PoolDeps, 'store'>, entry: AuditEntry): Promise<void> {
   // An audit failure must not undo or block a license change that already happened.
   await deps.store.audit.append(entry).catch(() => undefined);
@@ -277,6 +292,10 @@ export async function applySteps(
         }
         case 'markRelease': {
           const member = bySerial.get(step.serialNumber);
+          assertReleasable(member, step.serialNumber);
+          // Keeps the invariant of pools.ts: a marked member never carries a used token.
+          if (hasReleasedToken(member))
+            await deps.client.regenerateToken({ serialNumber: step.serialNumber });
           await writeRecord(deps, pool, member?.record, step.serialNumber, {
             lastAction: POOL_ACTIONS.release,
             lastActionAt: at,
@@ -290,12 +309,15 @@ export async function applySteps(
           break;
         }
         case 'moveRelease': {
+          const target = bySerial.get(step.to);
+          assertReleasable(target, step.to);
+          if (hasReleasedToken(target)) await deps.client.regenerateToken({ serialNumber: step.to });
           await writeRecord(deps, pool, bySerial.get(step.from)?.record, step.from, {
             lastAction: POOL_ACTIONS.cancelRelease,
             lastActionAt: at,
             lastReason: `release moved to ${step.to}`,
           });
-          await writeRecord(deps, pool, bySerial.get(step.to)?.record, step.to, {
+          await writeRecord(deps, pool, target?.record, step.to, {
             lastAction: POOL_ACTIONS.release,
             lastActionAt: at,
             lastReason: `release moved from ${step.from}, still claimed`,
@@ -308,6 +330,11 @@ export async function applySteps(
         }
         case 'reactivate': {
           const member = bySerial.get(step.serialNumber);
+          // A new token before reactivating: the spare then reads as unused (ACTIVE, NOTUSED), and a FortiGate
+          // still holding the old token is not licensed again by accident. Regeneration works on STOPPED.
+          if (member?.entitlement.tokenStatus === 'USED') {
+            await deps.client.regenerateToken({ serialNumber: step.serialNumber });
+          }
           await deps.client.reactivateEntitlement({ serialNumber: step.serialNumber, scope });
           await writeRecord(deps, pool, member?.record, step.serialNumber, {
             stoppedByScaler: false,
@@ -321,6 +348,18 @@ export async function applySteps(
         }
         case 'stop': {
           const member = bySerial.get(step.serialNumber);
+          assertReleasable(member, step.serialNumber);
+          // The inventory is a few calls old and claims take held members without the lease: look again
+          // right before the one step that unlicenses a firewall.
+          const [claim, listed] = await Promise.all([
+            deps.store.claims.findBySerial(pool.name, step.serialNumber),
+            deps.client.listEntitlements(scope, { serialNumber: step.serialNumber }),
+          ]);
+          const current = listed.find((e) => e.serialNumber === step.serialNumber);
+          if (claim || member?.claim) throw new Error(`refusing to stop ${step.serialNumber}: it is claimed`);
+          if (current && isInUseOutsideClaims(current, member?.record)) {
+            throw new Error(`refusing to stop ${step.serialNumber}: its license is in use outside claims`);
+          }
           await deps.client.stopEntitlement({ serialNumber: step.serialNumber, scope });
           await writeRecord(deps, pool, member?.record, step.serialNumber, {
             stoppedByScaler: true,

@@ -6,7 +6,9 @@
  * Reader on the scale set; `deps.scaleSets`, defaulting to the Azure lister when the app runs with a managed
  * identity) and the scale set no longer lists a VM of that name; otherwise when its claim
  * expired (`claimTtlMinutes`, renewed by every repeat claim). A lister failure never releases anything by
- * listing; expiry still applies.
+ * listing; expiry still applies. A released license whose used token stays in place is recorded as
+ * `claimRelease` (its user is known gone), which makes it a spare again; licenses in use outside claims are
+ * never stopped by the settle (see `pools.ts`).
  */
 import type { Policy, Pool } from '../lib/rules';
 import type { ClaimRecord } from '../lib/state';

@@ -89,13 +89,65 @@ describe('claimLicense', () => {
     expect(next.token).not.toBe(pending!.token);
   });
 
+  it('never hands out a license in use outside claims, and counts it against max', async () => {
+    world = await startPoolWorld({
+      seed: { inUse: 2, pending: 1 },
+      pool: { capacity: [{ min: 0, max: 4 }] },
+    });
+    const inUse = world.members().filter((e) => e.tokenStatus === 'USED');
+    const first = await claimLicense(world.deps, POOL, 'a', opts);
+    expect(first.source).toBe('held');
+    const second = await claimLicense(world.deps, POOL, 'b', opts);
+    expect(second.source).toBe('created');
+    for (const e of inUse) expect([first.serialNumber, second.serialNumber]).not.toContain(e.serialNumber);
+    const error = await claimLicense(world.deps, POOL, 'c', opts).catch((e: unknown) => e);
+    expect(error).toBeInstanceOf(PoolAtMaxError);
+    expect((error as PoolAtMaxError).numbers).toMatchObject({ max: 4, claimed: 2, inUse: 2 });
+    // Their tokens were neither regenerated nor revealed.
+    for (const e of inUse) {
+      expect(world.members().find((m) => m.serialNumber === e.serialNumber)?.token).toBe(e.token);
+    }
+  });
+
+  it('hands a released license to the next instance with a fresh token and forgets the release', async () => {
+    world = await startPoolWorld({ seed: { active: 1 } });
+    const a = await claimLicense(world.deps, POOL, 'a', opts);
+    world.sim.useToken(a.serialNumber);
+    await releaseClaim(world.deps, POOL, 'a', { ...opts, notifyPool: false });
+    expect((await world.store.records.get(a.serialNumber))?.lastAction).toBe('claimRelease');
+    const b = await claimLicense(world.deps, POOL, 'b', opts);
+    expect(b).toMatchObject({ serialNumber: a.serialNumber, source: 'held' });
+    expect(b.token).not.toBe(a.token);
+    // The record no longer vouches for the token: b's instance is the one using it now.
+    expect((await world.store.records.get(a.serialNumber))?.lastAction).toBe('claimAssign');
+  });
+
+  it('treats a released license whose new token is then used outside claims as in use', async () => {
+    world = await startPoolWorld({ seed: { pending: 1 } });
+    const a = await claimLicense(world.deps, POOL, 'a', opts);
+    await releaseClaim(world.deps, POOL, 'a', { ...opts, notifyPool: false });
+    // Never used, so the release regenerated the token; the record does not vouch for the new one.
+    expect((await world.store.records.get(a.serialNumber))?.lastAction).toBe('claimReleaseNewToken');
+    world.sim.useToken(a.serialNumber);
+    const b = await claimLicense(world.deps, POOL, 'b', opts);
+    expect(b.source).toBe('created');
+    expect(b.serialNumber).not.toBe(a.serialNumber);
+  });
+
   it('answers 409 numbers when the pool is at max', async () => {
     world = await startPoolWorld({ seed: { pending: 1 }, pool: { capacity: [{ min: 0, max: 2 }] } });
     await claimLicense(world.deps, POOL, 'a', opts);
     await claimLicense(world.deps, POOL, 'b', opts);
     const error = await claimLicense(world.deps, POOL, 'c', opts).catch((e: unknown) => e);
     expect(error).toBeInstanceOf(PoolAtMaxError);
-    expect((error as PoolAtMaxError).numbers).toEqual({ pool: POOL, min: 0, max: 2, claimed: 2, active: 0 });
+    expect((error as PoolAtMaxError).numbers).toEqual({
+      pool: POOL,
+      min: 0,
+      max: 2,
+      claimed: 2,
+      inUse: 0,
+      active: 0,
+    });
     expect(world.members()).toHaveLength(2);
   });
 

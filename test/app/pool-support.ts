@@ -8,7 +8,7 @@ import { inject } from 'vitest';
 import type { PoolDeps } from '../../src/app/pools';
 import { poolMarker } from '../../src/app/pools';
 import { FortiFlexClient } from '../../src/lib/fortiflex';
-import type { Entitlement } from '../../src/lib/fortiflex/types';
+import type { Entitlement, TokenStatus } from '../../src/lib/fortiflex/types';
 import { validatePolicy, type Policy } from '../../src/lib/rules';
 import { createStateStore, type StateStore } from '../../src/lib/state';
 import {
@@ -27,7 +27,10 @@ export const SCALE_SET =
 
 /** Pool members to seed, by status. */
 export interface PoolSeed {
+  /** ACTIVE with an unused token: spares (created with skipPending, or reactivated without a VM). */
   active?: number;
+  /** ACTIVE with a used token and no claim: FortiGates licensed outside the pool's claims. */
+  inUse?: number;
   stopped?: number;
   pending?: number;
 }
@@ -76,7 +79,7 @@ export async function startPoolWorld(
   // Drop the default seed's pool-config entitlements: each test decides what its pool holds.
   seed.entitlements = seed.entitlements.filter((e) => e.configId !== POOL_CONFIG);
   let n = 0;
-  const add = (status: 'ACTIVE' | 'STOPPED' | 'PENDING', count = 0) => {
+  const add = (status: 'ACTIVE' | 'STOPPED' | 'PENDING', count = 0, tokenStatus: TokenStatus = 'NOTUSED') => {
     for (let i = 0; i < count; i += 1) {
       n += 1;
       seed.entitlements.push({
@@ -88,13 +91,14 @@ export async function startPoolWorld(
         endDate: '2027-05-31T00:00:00',
         status,
         token: randomBytes(10).toString('hex').toUpperCase(),
-        tokenStatus: status === 'PENDING' ? 'NOTUSED' : 'USED',
+        tokenStatus,
         folderPath: 'My Assets/pools/vmss-fgt',
       });
     }
   };
   add('ACTIVE', options.seed?.active);
-  add('STOPPED', options.seed?.stopped);
+  add('ACTIVE', options.seed?.inUse, 'USED');
+  add('STOPPED', options.seed?.stopped, 'USED');
   add('PENDING', options.seed?.pending);
   const sim = await startSimulator({ ...options.sim, seed });
   const client = new FortiFlexClient({

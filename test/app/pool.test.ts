@@ -28,7 +28,13 @@ const policy = validatePolicy(
 const pool = policy.pools[0]!;
 const marker = 'fortiflex-scaler pool vmss-fgt';
 
-function ent(serialNumber: string, status: string, description = marker): Entitlement {
+/** A pool member; ACTIVE ones default to an unused token (spares), `used` gives a used one. */
+function ent(
+  serialNumber: string,
+  status: string,
+  description = marker,
+  used = status === 'STOPPED',
+): Entitlement {
   return {
     serialNumber,
     description,
@@ -38,9 +44,19 @@ function ent(serialNumber: string, status: string, description = marker): Entitl
     endDate: '',
     status,
     token: 'T',
-    tokenStatus: status === 'PENDING' ? 'NOTUSED' : 'USED',
+    tokenStatus: used ? 'USED' : 'NOTUSED',
   };
 }
+/** ACTIVE with a used token: a FortiGate runs on it (claimed, or outside claims when unclaimed). */
+const used = (serialNumber: string): Entitlement => ent(serialNumber, 'ACTIVE', marker, true);
+/** The record the release path writes: the instance that used the token is gone. */
+const released = (serialNumber: string): EntitlementRecord => ({
+  serialNumber,
+  stoppedByScaler: false,
+  pool: 'vmss-fgt',
+  lastAction: 'claimRelease',
+  lastActionAt: '2026-03-02T17:00:00.000Z',
+});
 const mark = (serialNumber: string, at = '2026-03-02T18:00:00.000Z'): EntitlementRecord => ({
   serialNumber,
   stoppedByScaler: false,
@@ -73,11 +89,38 @@ describe('membership', () => {
     expect(poolDescription({ ...pool, description: 'edge cluster' })).toBe(`${marker} - edge cluster`);
   });
 
-  it('derives roles from status and the release mark', () => {
+  it('derives roles from status, token, claim and the release mark', () => {
     expect(memberRole(ent('A', 'ACTIVE'))).toBe('held');
     expect(memberRole(ent('A', 'PENDING'), mark('A'))).toBe('releasing');
     expect(memberRole(ent('A', 'STOPPED'), mark('A'))).toBe('reserve');
     expect(memberRole(ent('A', 'EXPIRED'))).toBe('unusable');
+    // A used token without a claim: a FortiGate the scaler knows nothing about may run on it.
+    expect(memberRole(used('A'))).toBe('inUseOutsideClaims');
+    expect(memberRole(used('A'), { serialNumber: 'A', stoppedByScaler: false, lastAction: 'poolStop' })).toBe(
+      'inUseOutsideClaims',
+    );
+    // A release mark does not override it: the token was used after the mark (or before this version).
+    expect(memberRole(used('A'), mark('A'))).toBe('inUseOutsideClaims');
+    expect(memberRole(used('A'), mark('A'), claim('A'))).toBe('releasing');
+    expect(memberRole(used('A'), undefined, claim('A'))).toBe('held');
+    // Released by the scaler: the instance that used the token is gone, the license is a spare again.
+    expect(memberRole(used('A'), released('A'))).toBe('held');
+  });
+
+  it('counts members in use outside claims toward the size and as in use', () => {
+    const inv = inventory(
+      [used('A'), used('B'), ent('C', 'PENDING'), used('D'), used('E')],
+      [released('B')],
+      [claim('D')],
+    );
+    expect(inv.members.map((m) => m.role)).toEqual([
+      'inUseOutsideClaims',
+      'held',
+      'held',
+      'held',
+      'inUseOutsideClaims',
+    ]);
+    expect(inv).toMatchObject({ size: 5, claimed: 1, inUse: 2, active: 4 });
   });
 });
 
@@ -145,6 +188,21 @@ describe('planResize', () => {
     ]);
   });
 
+  it('never marks a member in use outside claims, but marks one whose instance the scaler released', () => {
+    const inv = inventory(
+      [used('A'), used('B'), ent('C', 'PENDING'), used('D'), used('E')],
+      [mark('B'), released('E')],
+      [claim('D')],
+    );
+    expect(inv.size).toBe(5);
+    // A and B (a used token under an old mark) are in use outside claims: only E, C and the claim D qualify.
+    expect(planResize(inv, 0)).toEqual([
+      { kind: 'markRelease', serialNumber: 'E' },
+      { kind: 'markRelease', serialNumber: 'C' },
+      { kind: 'markRelease', serialNumber: 'D' },
+    ]);
+  });
+
   it('clamps targets to the bounds in force', () => {
     const inv = inventory([ent('A', 'ACTIVE')], [], [], { min: 2, max: 3 });
     expect(targetSize(inv, { delta: -5 })).toBe(2);
@@ -170,5 +228,11 @@ describe('planDue', () => {
       // Moved at 23:00 PT, inside the margin: due at once, which still saves the next day.
       { kind: 'stop', serialNumber: 'B' },
     ]);
+  });
+
+  it('never moves a debt to, or stops, a member in use outside claims', () => {
+    const inv = inventory([used('A'), used('B'), used('D')], [mark('B'), mark('D')], [claim('D')]);
+    expect(inv.members.map((m) => m.role)).toEqual(['inUseOutsideClaims', 'inUseOutsideClaims', 'releasing']);
+    expect(planDue(inv, new Date('2026-03-04T07:00:00Z'))).toEqual([]);
   });
 });

@@ -1,15 +1,17 @@
 import { afterEach, describe, expect, it } from 'vitest';
 import { claimLicense, releaseClaim } from '../../src/app/claims';
-import { PoolBusyError, poolLeaseName } from '../../src/app/pools';
+import { loadInventory, PoolBusyError, poolLeaseName } from '../../src/app/pools';
 import {
   applyScaleMessage,
+  applySteps,
   InvalidScaleMessageError,
+  planDue,
   parseScaleMessage,
   type CapacityChange,
   type ScaleMessage,
 } from '../../src/app/scale';
-import { sweepPools } from '../../src/app/sweep';
-import { POOL, startPoolWorld, statusCounts, type PoolWorld } from './pool-support';
+import { CLAIM_GRACE_MS, sweepClaims, sweepPools } from '../../src/app/sweep';
+import { POOL, SCALE_SET, startPoolWorld, statusCounts, type PoolWorld } from './pool-support';
 
 let world: PoolWorld | undefined;
 afterEach(async () => {
@@ -48,6 +50,8 @@ describe('pool worker', () => {
     expect(world.sim.stats().requests['entitlements/stop'] ?? 0).toBe(0);
     expect(world.sim.stats().requests['entitlements/vm/create']).toBe(1);
     expect(statusCounts(world.members())).toEqual({ ACTIVE: 3, PENDING: 2 });
+    // Reactivated spares get a fresh token, so they read as unused, not as FortiGates outside claims.
+    expect(world.members().every((e) => e.tokenStatus === 'NOTUSED')).toBe(true);
     expect(world.members().filter((e) => e.description === 'fortiflex-scaler pool vmss-fgt')).toHaveLength(5);
     expect(await marked(world)).toEqual([]);
   });
@@ -136,6 +140,124 @@ describe('pool worker', () => {
     expect(status.get(a.serialNumber)).toBe('STOPPED');
     expect(status.get(b.serialNumber)).toBe('ACTIVE');
     expect(await marked(world)).toEqual([]);
+  });
+
+  it('never stops a license in use outside claims, by scale-in or by the sweep enforcing the bounds', async () => {
+    world = await startPoolWorld({
+      seed: { inUse: 2, active: 1, pending: 1 },
+      pool: {
+        capacity: [
+          { schedule: 'office', min: 0, max: 10 },
+          { min: 0, max: 1 },
+        ],
+      },
+      policy: { schedules: { office: { timezone: 'America/Los_Angeles', active: ['Mon-Fri 07:00-19:00'] } } },
+    });
+    const inUse = world.members().filter((e) => e.tokenStatus === 'USED');
+    const down = await scaleTo(world, { desired: 0 });
+    // The two FortiGates outside claims keep the size at 2; only the spare and the PENDING one are marked.
+    expect(down).toMatchObject({ before: 4, target: 0, after: 2 });
+    expect((await marked(world)).sort()).toEqual(
+      world
+        .members()
+        .filter((e) => e.tokenStatus === 'NOTUSED')
+        .map((e) => e.serialNumber)
+        .sort(),
+    );
+    // Evening (max 1): the sweep enforces the bounds and runs due releases, through the next PT day.
+    for (const at of [
+      '2026-03-02T20:00:00-08:00',
+      '2026-03-02T23:30:00-08:00',
+      '2026-03-03T23:30:00-08:00',
+    ]) {
+      world.sim.clock.set(at);
+      const report = await sweepPools(world.deps, world.sim.clock.now());
+      expect(report.pools[0]).toMatchObject({ after: 2, failed: [] });
+    }
+    expect(world.sim.stats().requests['entitlements/stop']).toBe(1); // the spare only
+    for (const e of inUse) {
+      expect(world.members().find((m) => m.serialNumber === e.serialNumber)).toMatchObject({
+        status: 'ACTIVE',
+        tokenStatus: 'USED',
+        token: e.token,
+      });
+    }
+    expect(world.sim.pointsCharged({ from: '2026-03-03', to: '2026-03-03' })).toBeGreaterThan(0);
+  });
+
+  it('does not stop a parked license whose token was used outside claims after it was parked', async () => {
+    world = await startPoolWorld({ seed: { pending: 2 } });
+    await scaleTo(world, { desired: 0 });
+    expect(await marked(world)).toHaveLength(2);
+    const [taken] = world.members();
+    world.sim.useToken(taken!.serialNumber); // e.g. handed out by groups/nexttoken or from the portal
+    world.sim.clock.set('2026-03-02T23:30:00-08:00');
+    const report = await sweepPools(world.deps, world.sim.clock.now());
+    expect(report.pools[0]).toMatchObject({ after: 1, applied: [], failed: [] });
+    expect(world.sim.stats().requests['entitlements/stop'] ?? 0).toBe(0);
+    expect(world.members().find((e) => e.serialNumber === taken!.serialNumber)?.status).toBe('ACTIVE');
+  });
+
+  it('looks again right before a stop and refuses when the token was used or the license claimed since', async () => {
+    world = await startPoolWorld({ seed: { active: 2 } });
+    await scaleTo(world, { desired: 0 });
+    world.sim.clock.set('2026-03-02T23:05:00-08:00');
+    const inventory = await loadInventory(
+      world.deps,
+      world.policy,
+      world.policy.pools[0]!,
+      world.sim.clock.now(),
+    );
+    const steps = planDue(inventory, world.sim.clock.now());
+    expect(steps.map((step) => step.kind)).toEqual(['stop', 'stop']);
+    // Between the inventory and the stops: one token is used by hand, the other license is claimed.
+    const [used, claimed] = world.members();
+    world.sim.useToken(used!.serialNumber);
+    await world.store.claims.create({
+      pool: POOL,
+      instanceId: 'late',
+      serialNumber: claimed!.serialNumber,
+      claimedAt: world.sim.clock.now().toISOString(),
+    });
+    const report = await applySteps(
+      world.deps,
+      inventory,
+      steps,
+      { runId: 't', actor: 't', reason: 't' },
+      world.sim.clock.now(),
+    );
+    expect(report.failed.map((f) => f.error)).toEqual([
+      `refusing to stop ${used!.serialNumber}: its license is in use outside claims`,
+      `refusing to stop ${claimed!.serialNumber}: it is claimed`,
+    ]);
+    expect(world.sim.stats().requests['entitlements/stop'] ?? 0).toBe(0);
+    expect(statusCounts(world.members())).toEqual({ ACTIVE: 2 });
+  });
+
+  it('makes a license whose claim was released (token not regenerated) a scale-in candidate again', async () => {
+    world = await startPoolWorld({ seed: { active: 2 }, pool: { scaleSet: { resourceId: SCALE_SET } } });
+    const a = await claimLicense(world.deps, POOL, 'vmss-fgt_0', { runId: 't' });
+    const b = await claimLicense(world.deps, POOL, 'vmss-fgt_1', { runId: 't' });
+    world.sim.useToken(a.serialNumber);
+    world.sim.useToken(b.serialNumber);
+    // a leaves through the release API; b's VM disappears and the sweep finds it gone.
+    await releaseClaim(world.deps, POOL, 'vmss-fgt_0', { runId: 't', notifyPool: false });
+    world.sim.clock.advance(CLAIM_GRACE_MS);
+    const deps = { ...world.deps, scaleSets: async () => ['vmss-fgt_0'] };
+    const [swept] = await sweepClaims(deps, world.sim.clock.now());
+    expect(swept?.released.map((r) => r.serialNumber)).toEqual([b.serialNumber]);
+    expect(world.members().every((e) => e.status === 'ACTIVE' && e.tokenStatus === 'USED')).toBe(true);
+    for (const serialNumber of [a.serialNumber, b.serialNumber]) {
+      expect(await world.store.records.get(serialNumber)).toMatchObject({ lastAction: 'claimRelease' });
+    }
+
+    const down = await scaleTo(world, { desired: 0 });
+    expect(down).toMatchObject({ before: 2, after: 0 });
+    // Marking regenerated the departed instances' tokens: a marked member never carries a used token.
+    expect(world.members().map((e) => e.tokenStatus)).toEqual(['NOTUSED', 'NOTUSED']);
+    world.sim.clock.set('2026-03-02T23:05:00-08:00');
+    await sweepPools(deps, world.sim.clock.now());
+    expect(statusCounts(world.members())).toEqual({ STOPPED: 2 });
   });
 
   it('throws PoolBusyError while another holder has the pool lease', async () => {

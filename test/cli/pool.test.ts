@@ -81,7 +81,9 @@ describe('pool command', () => {
   it('shows status without tokens', async () => {
     const tokens = world.members().map((e) => e.token);
     const run = await pool(['status', ...base()]);
-    expect(run.out).toMatch(/^pool vmss-fgt: size 4 \(min 0, max 50\), 4 claimed, 0 active/);
+    expect(run.out).toMatch(
+      /^pool vmss-fgt: size 4 \(min 0, max 50\), 4 claimed, 0 in use outside claims, 0 active\n/,
+    );
     expect(run.out).toContain('cli-d');
     for (const token of tokens) expect(run.out).not.toContain(token);
     const json = JSON.parse((await pool(['status', ...base(), '--json'])).out) as {
@@ -100,6 +102,22 @@ describe('pool command', () => {
       after: number;
     };
     expect(scaled).toMatchObject({ before: 4, after: 3 });
+  });
+
+  it('shows a license whose token was used outside claims as in use, and counts it', async () => {
+    const claimed = new Set((await world.store.claims.list(POOL)).map((c) => c.serialNumber));
+    const parked = world.members().find((e) => !claimed.has(e.serialNumber))!;
+    world.sim.useToken(parked.serialNumber); // a FortiGate licensed by hand with the parked token
+    const run = await pool(['status', ...base()]);
+    expect(run.out).toMatch(/size 4 \(min 0, max 50\), 3 claimed, 1 in use outside claims, 1 active\n/);
+    expect(run.out).toMatch(new RegExp(`${parked.serialNumber}\\s+ACTIVE\\s+inUseOutsideClaims`));
+    expect(run.out).toMatch(/1 license\(s\) in use outside claims .*never handed out or stopped/);
+    const json = JSON.parse((await pool(['status', ...base(), '--json'])).out) as {
+      inUseOutsideClaims: number;
+      members: { serialNumber: string; role: string }[];
+    };
+    expect(json.inUseOutsideClaims).toBe(1);
+    expect(json.members.find((m) => m.serialNumber === parked.serialNumber)?.role).toBe('inUseOutsideClaims');
   });
 
   it('rejects bad usage with exit code 2 through main', async () => {

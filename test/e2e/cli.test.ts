@@ -100,7 +100,20 @@ describe('fortiflex-scaler demo', () => {
     expect(result.ledger.ptDays).toEqual(['2026-10-22', '2026-10-23']);
     // Thursday and Friday nights save no whole Pacific day: nothing may be saved, and nothing lost either.
     expect(result.ledger.pointsSaved).toBe(0);
+    expect(result.ledger.ptDaysSaved).toBe(0);
+    expect(result.ledger.withScaler).toBe(result.ledger.leftRunning);
     expect(result.events.some((e) => e.what === 'stop' && e.rule === 'branch-emea')).toBe(true);
+    // Pool vmss-fgt: its 4 ACTIVE members with used tokens and no claims run FortiGates the scaler does not
+    // know about, so the night capacity (max 4) parks the 8 PENDING spares (no API call) and stops nothing.
+    const pool = result.events.filter((e) => e.rule === 'pool vmss-fgt');
+    expect(pool.map((e) => [e.what, e.count, e.detail])).toEqual([
+      ['markRelease', 2, 'pool size 12 → 10 (bounds 2..10)'],
+      ['markRelease', 6, 'pool size 10 → 4 (bounds 1..4)'],
+    ]);
+    // Every stop request is one of the rules' stops: no pool license was stopped.
+    const ruleStops = result.events.filter((e) => e.what === 'stop').reduce((n, e) => n + e.count, 0);
+    expect(result.events.filter((e) => e.what === 'stop').every((e) => e.rule === 'branch-emea')).toBe(true);
+    expect(result.apiCalls['entitlements/stop']).toBe(ruleStops);
   }, 60_000);
 
   it('rejects --days outside 1..31', async () => {

@@ -36,7 +36,7 @@ describe('claims functions', () => {
     const full = await claimHandler(claim({ instanceId: 'fgt_2' }), capture.context);
     expect(full).toMatchObject({
       status: 409,
-      jsonBody: { pool: POOL, min: 0, max: 2, claimed: 2, active: 1 },
+      jsonBody: { pool: POOL, min: 0, max: 2, claimed: 2, inUse: 0, active: 1 },
     });
     expect(capture.text()).not.toContain(body.token);
   });

@@ -102,6 +102,7 @@ export function createPoolRegistrar(seams: PoolCommandDeps = {}): (program: Comm
           bounds: inventory.bounds,
           size: inventory.size,
           claimed: inventory.claimed,
+          inUseOutsideClaims: inventory.inUse,
           active: inventory.active,
           orphanClaims: inventory.orphanClaims.map((c) => ({
             instanceId: c.instanceId,
@@ -112,7 +113,8 @@ export function createPoolRegistrar(seams: PoolCommandDeps = {}): (program: Comm
         if (options.json) return printJson(io, summary);
         io.stdout(
           `pool ${summary.pool}: size ${summary.size} (min ${summary.bounds.min}, max ${summary.bounds.max}), ` +
-            `${summary.claimed} claimed, ${summary.active} active\n`,
+            `${summary.claimed} claimed, ${summary.inUseOutsideClaims} in use outside claims, ` +
+            `${summary.active} active\n`,
         );
         io.stdout(
           formatTable(members, [
@@ -125,6 +127,13 @@ export function createPoolRegistrar(seams: PoolCommandDeps = {}): (program: Comm
             'lastError',
           ]),
         );
+        if (summary.inUseOutsideClaims > 0) {
+          io.stdout(
+            `${summary.inUseOutsideClaims} license(s) in use outside claims (ACTIVE, token used, no claim): ` +
+              'never handed out or stopped by the pool; once such a VM is gone, regenerate the token ' +
+              '(fortiflex-scaler entitlements token --serial <SN>) to return it to the pool\n',
+          );
+        }
         for (const orphan of summary.orphanClaims) {
           io.stdout(
             `claim of ${orphan.instanceId} names ${orphan.serialNumber}, which is not a pool member\n`,
