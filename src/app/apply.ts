@@ -1,13 +1,17 @@
 /**
  * Applies one planned action to one entitlement, write-ahead: an audit row `started` and the record with the
- * intent are written BEFORE the FortiFlex call, the outcome after. A crash at any point therefore leaves a
- * trail, and the record already says the scaler owns a stop it may have made, so the next run can undo it.
+ * intent are stored BEFORE the FortiFlex call (through the run's {@link Journal}, in batches), the outcome
+ * after. A crash at any point therefore leaves a trail, and the record already says the scaler owns a stop it
+ * may have made, so the next run can undo it.
  */
 import type { FortiFlexClient } from '../lib/fortiflex';
 import type { PlanAction } from '../lib/rules';
 import type { AuditEntry, EntitlementRecord, StateStore } from '../lib/state';
 import type { Entitlement } from '../lib/fortiflex/types';
+import type { Journal, WriteAhead } from './journal';
 import { errorMessage, type ActionResult, type RunError } from './run-summary';
+
+export type { WriteAhead } from './journal';
 
 /** What every action of one run shares. */
 export interface ApplyContext {
@@ -21,11 +25,6 @@ export interface ApplyContext {
   signal?: AbortSignal;
   /** Collects problems that are not the action's own failure (e.g. a failed audit write after success). */
   errors: RunError[];
-  /**
-   * When set, outcome writes are queued here instead of awaited, so a worker can start its next change while
-   * they complete; the caller must await them all before the run ends.
-   */
-  pending?: Promise<unknown>[];
 }
 
 /** Prefix of `lastReason` while an action is in flight; replaced when the outcome is recorded. */
@@ -45,7 +44,8 @@ function baseResult(action: PlanAction): Omit<ActionResult, 'outcome'> {
   };
 }
 
-function auditRow(ctx: ApplyContext, action: PlanAction, outcome: AuditEntry['outcome']): AuditEntry {
+/** The audit row of `action` with `outcome`. */
+export function auditRow(ctx: ApplyContext, action: PlanAction, outcome: AuditEntry['outcome']): AuditEntry {
   return {
     at: ctx.now.toISOString(),
     runId: ctx.runId,
@@ -67,27 +67,46 @@ function auditRow(ctx: ApplyContext, action: PlanAction, outcome: AuditEntry['ou
   };
 }
 
-/** Writes the plan of a dry run to the audit; changes nothing else. */
-export async function auditDryRun(ctx: ApplyContext, action: PlanAction): Promise<ActionResult> {
+/** Writes the plan of a dry run to the audit (one batched append); changes nothing else. */
+export async function auditDryRun(
+  ctx: ApplyContext,
+  actions: readonly PlanAction[],
+): Promise<ActionResult[]> {
   try {
-    await ctx.store.audit.append(auditRow(ctx, action, 'dryRun'));
+    await ctx.store.audit.appendMany(actions.map((action) => auditRow(ctx, action, 'dryRun')));
   } catch (error) {
-    ctx.errors.push({ serialNumber: action.serialNumber, stage: 'audit', message: errorMessage(error) });
+    const message = errorMessage(error);
+    for (const action of actions)
+      ctx.errors.push({ serialNumber: action.serialNumber, stage: 'audit', message });
   }
-  return { ...baseResult(action), outcome: 'dryRun' };
+  return actions.map((action) => ({ ...baseResult(action), outcome: 'dryRun' }));
 }
 
-/** Records an action that was planned but not attempted (cap reached, lease lost, run aborted). */
-export async function auditSkipped(
+/**
+ * Records an action that was planned but not attempted (lease lost, run aborted). When its intent was
+ * already written ahead, the record is put back as it was (ownership included), so nothing claims a change
+ * that was never made.
+ */
+export function skipAction(
   ctx: ApplyContext,
+  journal: Journal,
   action: PlanAction,
+  existing: ManagedRecord | undefined,
+  ahead: WriteAhead | undefined,
   why: string,
-): Promise<ActionResult> {
-  try {
-    await ctx.store.audit.append({ ...auditRow(ctx, action, 'skipped'), reason: `${why}; ${action.reason}` });
-  } catch (error) {
-    ctx.errors.push({ serialNumber: action.serialNumber, stage: 'audit', message: errorMessage(error) });
-  }
+): ActionResult {
+  const restored: ManagedRecord | undefined =
+    ahead?.ok === true
+      ? {
+          ...(existing ?? { serialNumber: action.serialNumber, stoppedByScaler: false }),
+          lastReason: `skipped: ${why}`,
+          etag: ahead.intent.etag,
+        }
+      : undefined;
+  journal.outcome(action.serialNumber, restored, {
+    ...auditRow(ctx, action, 'skipped'),
+    reason: `${why}; ${action.reason}`,
+  });
   return { ...baseResult(action), outcome: 'skipped', error: why };
 }
 
@@ -100,7 +119,7 @@ export type ManagedRecord = EntitlementRecord;
  * call still lets a later run undo it. `lastAction`/`lastActionAt` are left alone until the call succeeds:
  * the planner reads them as "the scaler already did this", and an unconfirmed intent must be retried.
  */
-function intentRecord(
+export function intentRecord(
   action: PlanAction,
   entitlement: Entitlement | undefined,
   existing: ManagedRecord | undefined,
@@ -168,45 +187,24 @@ function outcomeRecord(
   return record;
 }
 
-/** The result of the write-ahead step: the intent record as stored, or why it could not be written. */
-export type WriteAhead = { ok: true; intent: ManagedRecord } | { ok: false; error: unknown };
-
 /**
- * Write-ahead for one action: the `started` audit row and the record with the intent, written concurrently.
- * Never rejects. The API must not be called unless this succeeded.
- */
-export async function writeAhead(
-  ctx: ApplyContext,
-  action: PlanAction,
-  entitlement: Entitlement | undefined,
-  existing: ManagedRecord | undefined,
-): Promise<WriteAhead> {
-  try {
-    const [, intent] = await Promise.all([
-      ctx.store.audit.append(auditRow(ctx, action, 'started')),
-      ctx.store.records.put(intentRecord(action, entitlement, existing)),
-    ]);
-    return { ok: true, intent };
-  } catch (error) {
-    return { ok: false, error };
-  }
-}
-
-/**
- * Applies `action` with write-ahead recording. `prepared` is its {@link writeAhead}, when the caller started
- * it early (so the state writes overlap earlier API calls). Never throws: every failure becomes an
- * `ActionResult` with outcome `failed` (and, when the API was not called, nothing changed).
+ * Applies `action` once its write-ahead (`journal.ahead(index)`) is stored, then queues the outcome in the
+ * journal. Never throws: every failure becomes an `ActionResult` with outcome `failed` (and, when the API was
+ * not called, nothing changed). `stopped` is asked after the write-ahead: a reason skips the action.
  */
 export async function applyAction(
   ctx: ApplyContext,
+  journal: Journal,
+  index: number,
   action: PlanAction,
-  entitlement: Entitlement | undefined,
   existing: ManagedRecord | undefined,
-  prepared?: Promise<WriteAhead>,
+  stopped: () => string | undefined = () => undefined,
 ): Promise<ActionResult> {
   const base = baseResult(action);
-  // 1. Write-ahead (see writeAhead): if it failed the API is not called, so nothing is lost.
-  const ahead = await (prepared ?? writeAhead(ctx, action, entitlement, existing));
+  // 1. Write-ahead: if it failed the API is not called, so nothing is lost.
+  const ahead = await journal.ahead(index);
+  const why = stopped();
+  if (why !== undefined) return skipAction(ctx, journal, action, existing, ahead, why);
   if (!ahead.ok) {
     const message = errorMessage(ahead.error);
     ctx.errors.push({ serialNumber: action.serialNumber, stage: 'record', message });
@@ -222,32 +220,12 @@ export async function applyAction(
     failure = errorMessage(error);
   }
 
-  // 3. Outcome: the record (it drives the next plan) and the audit row. They are written off the
-  //    critical path so the next change can start; the run awaits them (ctx.pending) before it ends.
-  const outcome = Promise.allSettled([
-    ctx.store.records.put(outcomeRecord(intent, action, ctx.now, failure)),
-    ctx.store.audit.append({
-      ...auditRow(ctx, action, failure === undefined ? 'succeeded' : 'failed'),
-      ...(failure !== undefined && { error: failure }),
-    }),
-  ]).then(([recorded, audited]) => {
-    if (recorded.status === 'rejected') {
-      ctx.errors.push({
-        serialNumber: action.serialNumber,
-        stage: 'record',
-        message: errorMessage(recorded.reason),
-      });
-    }
-    if (audited.status === 'rejected') {
-      ctx.errors.push({
-        serialNumber: action.serialNumber,
-        stage: 'audit',
-        message: errorMessage(audited.reason),
-      });
-    }
+  // 3. Outcome: the record (it drives the next plan) and the audit row, queued so the next change can start
+  //    at once; the journal writes them in batches and the run waits for them before it ends.
+  journal.outcome(action.serialNumber, outcomeRecord(intent, action, ctx.now, failure), {
+    ...auditRow(ctx, action, failure === undefined ? 'succeeded' : 'failed'),
+    ...(failure !== undefined && { error: failure }),
   });
-  if (ctx.pending) ctx.pending.push(outcome);
-  else await outcome;
   if (failure !== undefined) {
     ctx.errors.push({ serialNumber: action.serialNumber, stage: 'apply', message: failure });
     return { ...base, outcome: 'failed', error: failure };

@@ -16,6 +16,7 @@ import type { StateStore } from '../lib/state';
 import type { SecretReader } from '../lib/secrets';
 import type { Policy } from '../lib/rules';
 import type { ScaleSetLister } from './pools';
+import type { RateSource } from './rates';
 
 /** Everything a use case depends on. Built once per worker by {@link getAppDependencies}. */
 export interface AppDependencies {
@@ -31,6 +32,8 @@ export interface AppDependencies {
   now(): Date;
   /** Lists a scale set's VM names for the claim sweep; present when Azure access is configured. */
   scaleSets?: ScaleSetLister;
+  /** Points per day of configs the policy gives no rate (tools/calc), cached for the worker's life. */
+  rates?: RateSource;
 }
 
 /** Pieces a test (or the CLI) supplies instead of building them from the environment. */
@@ -49,6 +52,8 @@ export interface AppDependencyOverrides {
   now?: () => Date;
   /** Scale-set lister; by default one over `@azure/arm-compute` when Azure access is configured. */
   scaleSets?: ScaleSetLister;
+  /** Rate source; by default a cached one over the client's `configs/list` and `tools/calc`. */
+  rates?: RateSource;
 }
 
 /** Defaults used when a caller passes partial settings (mirrors DESIGN §7). */
@@ -168,8 +173,11 @@ export async function createAppDependencies(
     scaleSets = (await import('./sweep.js')).defaultScaleSetLister(env);
   }
 
+  const rates = overrides.rates ?? (await import('./rates.js')).createRateSource(client);
+
   const deps: AppDependencies = {
     settings,
+    rates,
     client,
     store,
     loadPolicy,

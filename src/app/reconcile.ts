@@ -18,12 +18,13 @@ import { sweepPools, type PoolSweepReport } from './sweep';
 import {
   applyAction,
   auditDryRun,
-  auditSkipped,
-  writeAhead,
+  auditRow,
+  intentRecord,
   type ApplyContext,
   type ManagedRecord,
-  type WriteAhead,
 } from './apply';
+import { createJournal } from './journal';
+import { missingRates } from './rates';
 import { errorMessage, round, type ActionResult, type RunError, type RunSummary } from './run-summary';
 
 /** Name of the blob lease that makes reconcile runs exclusive. */
@@ -46,7 +47,10 @@ export interface ReconcileOptions {
   signal?: AbortSignal;
   /** Lease renewal period in ms. Default a third of the lease duration. */
   renewEveryMs?: number;
-  /** Points per day per config id (e.g. from `tools/calc`); the policy's `rates` win. */
+  /**
+   * Points per day per config id; the policy's `rates` win over these, and these over the rates `deps.rates`
+   * looks up (tools/calc) for configs still without one.
+   */
   rates?: Record<number, number>;
   /**
    * Asset folder per serial number, for `folderPath` selectors. FortiFlex never reports an entitlement's
@@ -256,14 +260,25 @@ export async function runReconcile(
     const records = new Map<string, ManagedRecord>(
       recordList.map((record) => [record.serialNumber, record as ManagedRecord]),
     );
-    const plan = planActions({
+    const planInput = {
       policy,
       entitlements,
       records: [...records.values()],
       now,
       ...(options.rates && { rates: options.rates }),
       ...(options.folders && { folders: options.folders }),
-    });
+    };
+    let plan = planActions(planInput);
+    // Configs the plan acts on without a known rate are priced through tools/calc (cached per worker) and the
+    // plan is made again with those rates, so savings and the action cap's "most valuable first" use them.
+    const needs = deps.rates ? missingRates(plan, policy, options.rates) : [];
+    if (needs.length > 0 && deps.rates) {
+      const found = await deps.rates.lookup(needs, now, options.signal);
+      if (Object.keys(found.rates).length > 0) {
+        plan = planActions({ ...planInput, rates: { ...found.rates, ...options.rates } });
+      }
+      plan = { ...plan, notes: [...plan.notes, ...found.notes] };
+    }
     for (const note of plan.notes) log(`reconcile ${runId}: ${note}`);
 
     const byserial = new Map(entitlements.map((e) => [e.serialNumber, e]));
@@ -274,41 +289,35 @@ export async function runReconcile(
       actor: options.actor ?? 'reconcile',
       now,
       errors,
-      pending: [],
       ...(options.signal && { signal: options.signal }),
     };
     const concurrency = Math.max(1, options.concurrency ?? DEFAULT_CONCURRENCY);
-    // Write-ahead of the next few actions starts while earlier changes are in flight, so the state writes
-    // overlap the API calls instead of adding to each one.
-    const prepared: Promise<WriteAhead>[] = [];
-    const prepare = (i: number): Promise<WriteAhead> => {
-      const action = plan.actions[i]!;
-      return (prepared[i] ??= writeAhead(
-        ctx,
-        action,
-        byserial.get(action.serialNumber),
-        records.get(action.serialNumber),
-      ));
-    };
     const stopped = (): string | undefined =>
       options.signal?.aborted ? 'run aborted' : alive?.lost() ? 'run lease lost' : undefined;
-    const settled = await mapWithConcurrency(plan.actions, concurrency, (action: PlanAction, i: number) => {
-      if (dryRun) return auditDryRun(ctx, action);
-      const why = stopped();
-      if (why !== undefined) return auditSkipped(ctx, action, why);
-      for (let j = i + 1; j < Math.min(plan.actions.length, i + 1 + concurrency); j += 1) {
-        void prepare(j);
-      }
-      return applyAction(
-        ctx,
-        action,
-        byserial.get(action.serialNumber),
-        records.get(action.serialNumber),
-        prepare(i),
+    let settled: PromiseSettledResult<ActionResult>[];
+    if (dryRun) {
+      settled = (await auditDryRun(ctx, plan.actions)).map((value) => ({ status: 'fulfilled', value }));
+    } else {
+      // Every action's intent and `started` row are written ahead in batches (the first one small, the rest
+      // while earlier changes are in flight); outcomes are written in batches behind the changes.
+      const journal = createJournal(
+        deps.store,
+        plan.actions.map((action) => ({
+          record: intentRecord(action, byserial.get(action.serialNumber), records.get(action.serialNumber)),
+          started: auditRow(ctx, action, 'started'),
+        })),
+        errors,
+        { firstBatch: concurrency, stopped },
       );
-    });
-    // Outcome writes run behind the changes; all are written before the lease is released.
-    await Promise.all(ctx.pending ?? []);
+      try {
+        settled = await mapWithConcurrency(plan.actions, concurrency, (action: PlanAction, i: number) =>
+          applyAction(ctx, journal, i, action, records.get(action.serialNumber), stopped),
+        );
+      } finally {
+        // Every outcome is written before the lease is released.
+        await journal.close();
+      }
+    }
     const results = settled.map((result, i): ActionResult => {
       if (result.status === 'fulfilled') return result.value;
       // applyAction never rejects; this only guards against a bug turning into a lost action.

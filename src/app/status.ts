@@ -20,6 +20,7 @@ import {
 import type { AppDependencies } from './dependencies';
 import type { ManagedRecord } from './apply';
 import { listEntitlements } from './reconcile';
+import { selectedMissingRates } from './rates';
 import { round, type RunError } from './run-summary';
 
 const DAY_MS = 86_400_000;
@@ -134,7 +135,14 @@ export async function buildStatus(deps: AppDependencies, now: Date): Promise<Sta
   ]);
   const records = new Map(recordList.map((r) => [r.serialNumber, r as ManagedRecord]));
   const schedules = compileSchedules(policy);
-  const plan = planActions({ policy, entitlements, records: [...records.values()], now, schedules });
+  // Rates the policy leaves out come from tools/calc through the worker's cache; none asked when it has all.
+  const needs = deps.rates
+    ? selectedMissingRates(policy, entitlements, (serial) => records.get(serial)?.originalConfigId)
+    : [];
+  const found =
+    needs.length > 0 && deps.rates ? await deps.rates.lookup(needs, now) : { rates: {}, notes: [] };
+  const rates = found.rates;
+  const plan = planActions({ policy, entitlements, records: [...records.values()], now, schedules, rates });
   const lookups = {
     actions: new Map(plan.actions.map((a) => [a.serialNumber, a])),
     skipped: new Map(plan.skipped.map((s) => [s.serialNumber, s.reason])),
@@ -186,7 +194,7 @@ export async function buildStatus(deps: AppDependencies, now: Date): Promise<Sta
     (row) => row.outcome === 'succeeded' && (row.action === 'stop' || row.action === 'switchConfig'),
   );
   const to = new Date(now.getTime() + FORECAST_DAYS * DAY_MS);
-  const predicted = forecast({ policy, entitlements, from: now, to });
+  const predicted = forecast({ policy, entitlements, from: now, to, rates });
   return {
     at: now.toISOString(),
     mode: policy.mode,
@@ -212,7 +220,7 @@ export async function buildStatus(deps: AppDependencies, now: Date): Promise<Sta
       advice: predicted.advice,
       notes: predicted.notes,
     },
-    notes: plan.notes,
+    notes: [...plan.notes, ...found.notes],
     errors,
   };
 }

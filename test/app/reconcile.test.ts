@@ -213,12 +213,66 @@ describe('runReconcile against the simulator and Azurite', () => {
       const rows = await h.store.audit.query({ serialNumber: record.serialNumber });
       expect(rows.some((r) => r.outcome === 'started' && r.action === 'stop')).toBe(true);
     }
+    // The five stops the killed run made were written ahead by that run, before the crash.
+    const killedStops = killed.actions.filter((a) => a.outcome === 'succeeded').map((a) => a.serialNumber);
+    const firstRun = await h.store.audit.query({ since: new Date(FRIDAY_EVENING), limit: 500 });
+    const writtenAhead = new Set(
+      firstRun.filter((r) => r.runId === killed.runId && r.outcome === 'started').map((r) => r.serialNumber),
+    );
+    const madeByKilledRun = records
+      .map((r) => r.serialNumber)
+      .filter((serial) => !next.actions.some((a) => a.serialNumber === serial));
+    expect(madeByKilledRun).toHaveLength(5);
+    for (const serial of [...killedStops, ...madeByKilledRun]) expect(writtenAhead.has(serial)).toBe(true);
 
     // Monday: all twelve come back, the unconfirmed one too.
     h.sim.clock.set(MONDAY_MORNING);
     const monday = await runReconcile(h.deps, h.deps.now());
     expect(monday.applied).toBe(12);
     expect(branchCounts(h)).toEqual({ ACTIVE: 12, STOPPED: 3, EXPIRED: 1 });
+  });
+
+  it('an aborted run skips what it has not started, puts written-ahead records back, and audits the skips', async () => {
+    h = await startHarness({ simulator: { latencyMs: 40 } });
+    const controller = new AbortController();
+    let stops = 0;
+    const client = new Proxy(h.client, {
+      get(target, key, receiver) {
+        const value = Reflect.get(target, key, receiver) as unknown;
+        if (key === 'stopEntitlement') {
+          return async (...args: Parameters<FortiFlexClient['stopEntitlement']>) => {
+            const result = await target.stopEntitlement(...args);
+            if (++stops === 3) controller.abort();
+            return result;
+          };
+        }
+        return typeof value === 'function' ? (value as (...a: unknown[]) => unknown).bind(target) : value;
+      },
+    });
+    const aborted = await runReconcile(await h.moreDeps({ client }), h.deps.now(), {
+      concurrency: 1,
+      signal: controller.signal,
+    });
+    expect(aborted).toMatchObject({ applied: 3, failed: 0 });
+    const skipped = aborted.actions.filter((a) => a.outcome === 'skipped');
+    expect(skipped).toHaveLength(9);
+    let restored = 0;
+    for (const action of skipped) {
+      const record = await h.store.records.get(action.serialNumber);
+      // Never claims a stop that was not made: either never written ahead, or put back.
+      if (record !== undefined) {
+        expect(record).toMatchObject({ stoppedByScaler: false, lastReason: 'skipped: run aborted' });
+        restored += 1;
+      }
+      const rows = await h.store.audit.query({ serialNumber: action.serialNumber });
+      expect(rows.some((r) => r.outcome === 'skipped' && r.reason.startsWith('run aborted'))).toBe(true);
+    }
+    // The second write-ahead batch (the 2nd to 5th actions) is always written before the 2nd is applied.
+    expect(restored).toBeGreaterThanOrEqual(2);
+
+    const next = await runReconcile(h.deps, h.deps.now());
+    expect(next).toMatchObject({ applied: 9, failed: 0 });
+    expect((await h.store.records.list()).filter((r) => r.stoppedByScaler)).toHaveLength(12);
   });
 
   it('honours the action cap and picks up the rest on the next run', async () => {

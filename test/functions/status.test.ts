@@ -3,7 +3,7 @@ import { runReconcile } from '../../src/app/reconcile';
 import type { StatusReport } from '../../src/app/status';
 import { createStatusHandler } from '../../src/functions/status';
 import { createContext, createHttpRequest } from '../support/functions';
-import { startHarness, type Harness } from '../e2e/harness';
+import { BRANCH_POLICY, startHarness, type Harness } from '../e2e/harness';
 
 let h: Harness | undefined;
 afterEach(async () => {
@@ -50,6 +50,27 @@ describe('status function', () => {
     expect(report.thisMonth).toMatchObject({ actions: 11, ptDaysSaved: 11, pointsSaved: 71.5 });
     expect(report.forecast.pointsSaved).toBeGreaterThan(0);
     expect(report.forecast.rules[0]).toMatchObject({ rule: 'branches' });
+  });
+
+  it('forecasts with tools/calc rates for configs the policy leaves out, asking only when one is missing', async () => {
+    h = await startHarness();
+    const status = async (deps: Harness['deps']) =>
+      (
+        await createStatusHandler(async () => deps)(
+          createHttpRequest({ path: '/api/status' }),
+          createContext('status').context,
+        )
+      ).jsonBody as StatusReport;
+    const withPolicyRates = await status(h.deps);
+    expect(h.sim.stats().requests['tools/calc']).toBeUndefined();
+    expect(h.sim.stats().requests['configs/list']).toBeUndefined();
+
+    const withoutRates = await status(await h.moreDeps({ policy: BRANCH_POLICY.replace(/^rates:.*$/m, '') }));
+    expect(h.sim.stats().requests['tools/calc']).toBe(1);
+    // The simulator prices config 2198 as the policy does, so the forecasts agree.
+    expect(withoutRates.forecast.pointsSaved).toBe(withPolicyRates.forecast.pointsSaved);
+    expect(withoutRates.forecast.pointsSaved).toBeGreaterThan(0);
+    expect(withoutRates.notes.some((n) => /no points rate/.test(n))).toBe(false);
   });
 
   it('?format=svg answers the week timeline as image/svg+xml', async () => {

@@ -70,14 +70,14 @@ export function createPoolRegistrar(seams: PoolCommandDeps = {}): (program: Comm
   return (program, io) => {
     const pool = program
       .command('pool')
-      .description('Inspect and repair license pools (claims and capacity)');
+      .description('inspect and repair license pools (claims and capacity)');
     const common = (command: Command): Command =>
       command
         .requiredOption('--policy <file>', 'policy file (YAML or JSON)')
         .requiredOption('--pool <name>', 'pool name from the policy')
         .option('--json', 'print JSON');
 
-    common(pool.command('status').description('Members, claims, size and bounds of a pool')).action(
+    common(pool.command('status').description('members, claims, size and bounds of a pool')).action(
       async (options: CommonOptions) => {
         const { deps, policy } = await prepare(options, io);
         const target = findPool(policy, options.pool);
@@ -142,7 +142,7 @@ export function createPoolRegistrar(seams: PoolCommandDeps = {}): (program: Comm
       },
     );
 
-    common(pool.command('claim').description('Claim a license for an instance (prints its token)'))
+    common(pool.command('claim').description('claim a license for an instance (prints its token)'))
       .option('--instance <id>', 'instance id: the VM name')
       .action(async (options: CommonOptions & { instance?: string }) => {
         let instanceId: string;
@@ -163,7 +163,7 @@ export function createPoolRegistrar(seams: PoolCommandDeps = {}): (program: Comm
         io.stdout(formatTable([result], ['serialNumber', 'status', 'token']));
       });
 
-    common(pool.command('release').description('Release the license of an instance'))
+    common(pool.command('release').description('release the license of an instance'))
       .option('--instance <id>', 'instance id: the VM name')
       .option('--regenerate-token', "regenerate the token so the departed instance's token is dead")
       .action(async (options: CommonOptions & { instance?: string; regenerateToken?: boolean }) => {
@@ -185,7 +185,7 @@ export function createPoolRegistrar(seams: PoolCommandDeps = {}): (program: Comm
         io.stdout(`${instanceId}: ${outcome === 'released' ? 'released' : 'already released'}\n`);
       });
 
-    common(pool.command('scale').description('Set the size of a pool now (within the bounds in force)'))
+    common(pool.command('scale').description('set the size of a pool now (within the bounds in force)'))
       .option('--desired <n>', 'desired number of licenses')
       .action(async (options: CommonOptions & { desired?: string }) => {
         if (options.desired === undefined)

@@ -110,7 +110,7 @@ export function registerWith(waitForShutdown: (sim: SimulatorHandle) => Promise<
   return (program: Command, io: CliIo): void => {
     program
       .command('simulator')
-      .description('Run the FortiFlex API simulator on 127.0.0.1 until Ctrl+C')
+      .description('run the FortiFlex API simulator on 127.0.0.1 until Ctrl+C')
       .option('--port <n>', 'TCP port (0 = any free port)', '0')
       .option(
         '--seed <file>',

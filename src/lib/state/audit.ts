@@ -1,15 +1,19 @@
 /**
  * Table `audit`: one row per action, partitioned by UTC day (PK `YYYY-MM-DD`) with inverted-time row keys so
- * each day reads newest first. Rows about an entitlement are also written to its own partition
- * (PK `serial|<serial>`, same row key) so "who stopped serial X, when and why" is a single-partition query.
+ * each day reads newest first. Rows about an entitlement are also indexed in the `by-serial` partition
+ * (RK `<serial>|<inverted time>`), so "who stopped serial X, when and why" is one row-key range query, and the
+ * index rows of many entitlements share a partition and can be written together in one transaction.
  */
-import { odata, type TableClient, type TableEntityResult } from '@azure/data-tables';
+import { odata, type TableClient, type TableEntityResult, type TransactionAction } from '@azure/data-tables';
 import { clip, defined, encodeKey, invertedTime, invertedTimeKey, utcDay } from './keys';
 import { redactDetails, redactText } from './redact';
 import type { AuditEntry, AuditOutcome, AuditQuery, StateStore } from './types';
 
-const SERIAL_PREFIX = 'serial|';
-/** Day partitions ('2026-…') sort before every serial partition ('serial|…'). */
+/** Partition of the per-serial index rows. */
+const SERIAL_INDEX = 'by-serial';
+/** Entity-group transactions take at most 100 entities, all of one partition. */
+const MAX_BATCH = 100;
+/** Day partitions ('2026-…') sort before the index partition ('by-serial'). */
 const LAST_DAY_KEY = '9999-12-31';
 const MAX_TEXT = 2_000;
 const MAX_DETAILS = 4_000;
@@ -86,6 +90,29 @@ function rowKeyFilter(since: Date | undefined, until: Date | undefined): string 
   return parts.join(' and ');
 }
 
+/** Row-key range of one serial's index rows within [since, until). */
+function serialRangeFilter(serialNumber: string, since: Date | undefined, until: Date | undefined): string {
+  // encodeKey escapes '|', so '<serial>|' prefixes only this serial's rows; '}' sorts right after '|'.
+  const serial = encodeKey(serialNumber);
+  const from = until === undefined ? `${serial}|` : `${serial}|${invertedTime(until.getTime() - 1)}`;
+  const to = since === undefined ? `${serial}}` : `${serial}|${invertedTime(since.getTime())}~`;
+  return odata`PartitionKey eq ${SERIAL_INDEX} and RowKey ge ${from} and RowKey lt ${to}`;
+}
+
+type Entity = ReturnType<typeof toEntity>;
+
+/** The day row and, for an entry about an entitlement, its index row. */
+function entitiesOf(e: AuditEntry): Entity[] {
+  const at = new Date(e.at);
+  if (Number.isNaN(at.getTime())) throw new RangeError(`audit entry: at "${e.at}" is not an ISO date`);
+  const rowKey = invertedTimeKey(at.getTime());
+  const rows = [toEntity(e, utcDay(at), rowKey)];
+  if (e.serialNumber !== undefined) {
+    rows.push(toEntity(e, SERIAL_INDEX, `${encodeKey(e.serialNumber)}|${rowKey}`));
+  }
+  return rows;
+}
+
 function validDate(name: string, value: Date | undefined): void {
   if (value !== undefined && Number.isNaN(value.getTime()))
     throw new RangeError(`audit query: ${name} is not a valid date`);
@@ -112,15 +139,31 @@ export function auditStore(
 
   return {
     async append(e) {
-      const at = new Date(e.at);
-      if (Number.isNaN(at.getTime())) throw new RangeError(`audit entry: at "${e.at}" is not an ISO date`);
+      const rows = entitiesOf(e);
       await ensure();
-      const rowKey = invertedTimeKey(at.getTime());
-      const writes = [client.createEntity(toEntity(e, utcDay(at), rowKey))];
-      if (e.serialNumber !== undefined) {
-        writes.push(client.createEntity(toEntity(e, `${SERIAL_PREFIX}${encodeKey(e.serialNumber)}`, rowKey)));
+      await Promise.all(rows.map((row) => client.createEntity(row)));
+    },
+
+    async appendMany(entries) {
+      const byPartition = new Map<string, Entity[]>();
+      for (const row of entries.flatMap(entitiesOf)) {
+        const rows = byPartition.get(row.partitionKey) ?? [];
+        rows.push(row);
+        byPartition.set(row.partitionKey, rows);
       }
-      await Promise.all(writes);
+      if (byPartition.size === 0) return;
+      await ensure();
+      const batches: Entity[][] = [];
+      for (const rows of byPartition.values()) {
+        for (let i = 0; i < rows.length; i += MAX_BATCH) batches.push(rows.slice(i, i + MAX_BATCH));
+      }
+      await Promise.all(
+        batches.map((batch) =>
+          batch.length === 1
+            ? client.createEntity(batch[0]!)
+            : client.submitTransaction(batch.map((row): TransactionAction => ['create', row])),
+        ),
+      );
     },
 
     async query(q: AuditQuery) {
@@ -134,8 +177,7 @@ export function auditStore(
       const and = range === '' ? '' : ` and ${range}`;
 
       if (q.serialNumber !== undefined) {
-        const pk = `${SERIAL_PREFIX}${encodeKey(q.serialNumber)}`;
-        await collect(`${odata`PartitionKey eq ${pk}`}${and}`, limit, out);
+        await collect(serialRangeFilter(q.serialNumber, q.since, q.until), limit, out);
         return out;
       }
 

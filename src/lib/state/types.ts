@@ -91,11 +91,22 @@ export interface StateStore {
     list(): Promise<EntitlementRecord[]>;
     /** If-Match when `r.etag` is set, insert-if-absent when not; `ConcurrencyError` on conflict. */
     put(r: EntitlementRecord): Promise<EntitlementRecord>;
+    /**
+     * {@link put} for many records at once, in entity-group transactions of up to 100 (one request each).
+     * Same conditions per record; when a batch fails (one lost condition fails them all) its records are
+     * written one by one, so only the real conflicts fail. Never rejects: one result per record, in order.
+     */
+    putMany(rs: readonly EntitlementRecord[]): Promise<PromiseSettledResult<EntitlementRecord>[]>;
     /** Unconditional replace (last write wins). */
     upsert(r: EntitlementRecord): Promise<EntitlementRecord>;
   };
   audit: {
     append(e: AuditEntry): Promise<void>;
+    /**
+     * Appends many rows with a few entity-group transactions (up to 100 rows per partition per request)
+     * instead of two writes per row. Rejects when any batch fails; batches that succeeded stay written.
+     */
+    appendMany(entries: readonly AuditEntry[]): Promise<void>;
     query(q: AuditQuery): Promise<AuditEntry[]>;
   };
   events: {

@@ -1,6 +1,12 @@
 import { randomBytes } from 'node:crypto';
 import { beforeAll, describe, expect, inject, it } from 'vitest';
-import { ConcurrencyError, createStateStore, type AuditEntry, type StateStore } from '../../../src/lib/state';
+import {
+  ConcurrencyError,
+  createStateStore,
+  type AuditEntry,
+  type EntitlementRecord,
+  type StateStore,
+} from '../../../src/lib/state';
 
 let store: StateStore;
 const prefix = `t${randomBytes(4).toString('hex')}`;
@@ -78,6 +84,55 @@ describe('records', () => {
     expect((await store.records.get('FGVM-LEAK'))?.lastError).toBe(
       'oauth/token: {"password":[redacted]} rejected',
     );
+  });
+});
+
+describe('records in batches', () => {
+  const serial = (i: number) => `FGVMBATCH${String(i).padStart(4, '0')}`;
+
+  it('writes many records in transactions of up to 100 and returns ETags usable for If-Match', async () => {
+    const created = await store.records.putMany(
+      Array.from({ length: 130 }, (_, i) => ({
+        serialNumber: serial(i),
+        stoppedByScaler: true,
+        lastReason: 'intent',
+      })),
+    );
+    expect(created.every((r) => r.status === 'fulfilled')).toBe(true);
+    const values = created.map((r) => (r as PromiseFulfilledResult<EntitlementRecord>).value);
+    expect(new Set(values.map((r) => r.etag)).has(undefined)).toBe(false);
+    const read = await store.records.get(serial(129));
+    expect(read).toMatchObject({ stoppedByScaler: true, lastReason: 'intent', etag: values[129]!.etag });
+
+    // The returned ETags are the stored ones: a batch of If-Match updates succeeds.
+    const updated = await store.records.putMany(values.map((r) => ({ ...r, lastAction: 'stop' })));
+    expect(updated.every((r) => r.status === 'fulfilled')).toBe(true);
+    expect((await store.records.get(serial(5)))?.lastAction).toBe('stop');
+  });
+
+  it('fails only the records whose condition is lost, writing the rest of their batch', async () => {
+    const [a, b] = await store.records.putMany([
+      { serialNumber: serial(500), stoppedByScaler: false },
+      { serialNumber: serial(501), stoppedByScaler: false },
+    ]);
+    const first = (a as PromiseFulfilledResult<EntitlementRecord>).value;
+    const second = (b as PromiseFulfilledResult<EntitlementRecord>).value;
+    await store.records.put({ ...second, lastReason: 'changed by another worker' }); // second's ETag is stale now
+    const results = await store.records.putMany([
+      { ...first, stoppedByScaler: true },
+      { ...second, stoppedByScaler: true },
+      { serialNumber: serial(502), stoppedByScaler: true },
+      { serialNumber: serial(500), stoppedByScaler: true }, // insert-if-absent on an existing record
+    ]);
+    expect(results.map((r) => r.status)).toEqual(['fulfilled', 'rejected', 'fulfilled', 'rejected']);
+    expect((results[1] as PromiseRejectedResult).reason).toBeInstanceOf(ConcurrencyError);
+    expect((results[3] as PromiseRejectedResult).reason).toBeInstanceOf(ConcurrencyError);
+    expect((await store.records.get(serial(500)))?.stoppedByScaler).toBe(true);
+    expect(await store.records.get(serial(501))).toMatchObject({
+      stoppedByScaler: false,
+      lastReason: 'changed by another worker',
+    });
+    expect((await store.records.get(serial(502)))?.stoppedByScaler).toBe(true);
   });
 });
 
@@ -192,6 +247,43 @@ describe('audit', () => {
 
   it('rejects entries without a valid time', async () => {
     await expect(store.audit.append(entry('yesterday', 'SN-X', 'stop'))).rejects.toThrow(/at "yesterday"/);
+  });
+
+  it('appends many rows in batches: each readable by day and by serial', async () => {
+    const many: AuditEntry[] = Array.from({ length: 230 }, (_, i) => ({
+      ...entry(`2026-02-0${1 + (i % 2)}T10:00:00.${String(i).padStart(3, '0')}Z`, `SN-MANY-${i % 3}`, 'stop'),
+      outcome: 'started',
+    }));
+    await store.audit.appendMany(many);
+    const days = await store.audit.query({
+      since: new Date('2026-02-01T00:00:00Z'),
+      until: new Date('2026-02-03T00:00:00Z'),
+    });
+    expect(days).toHaveLength(230);
+    const one = await store.audit.query({ serialNumber: 'SN-MANY-1' });
+    expect(one).toHaveLength(77);
+    expect(one.every((r) => r.serialNumber === 'SN-MANY-1' && r.outcome === 'started')).toBe(true);
+    // Newest first, and a serial whose name extends another's is not mixed in.
+    expect(one.map((r) => r.at)).toEqual([...one.map((r) => r.at)].sort().reverse());
+    await store.audit.append(entry('2026-02-01T11:00:00.000Z', 'SN-MANY-10', 'stop'));
+    expect(await store.audit.query({ serialNumber: 'SN-MANY-1' })).toHaveLength(77);
+    expect(
+      await store.audit.query({
+        serialNumber: 'SN-MANY-1',
+        since: new Date('2026-02-02T00:00:00Z'),
+        limit: 5,
+      }),
+    ).toHaveLength(5);
+  });
+
+  it('rejects a batch with an invalid time before writing any of it', async () => {
+    await expect(
+      store.audit.appendMany([
+        entry('2026-02-05T10:00:00.000Z', 'SN-NONE', 'stop'),
+        entry('soon', 'SN-NONE', 'stop'),
+      ]),
+    ).rejects.toThrow(/at "soon"/);
+    expect(await store.audit.query({ serialNumber: 'SN-NONE' })).toEqual([]);
   });
 });
 
