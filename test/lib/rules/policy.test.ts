@@ -36,7 +36,7 @@ describe('parsePolicy', () => {
       triggers: { alertRules: ['fgt-cpu-high'] },
     });
     expect(policy.schedules['office']!.holidays).toMatchObject({ country: 'DE', region: 'BY' });
-    expect(policy.rates).toEqual({ 2198: 6.5, 2199: 3.25, 2200: 13 });
+    expect(policy.rates).toEqual({ 2198: 6.39, 2199: 1.1, 2200: 10.33 });
   });
 
   it('applies defaults and resolves every scope', () => {
