@@ -30,7 +30,8 @@ export interface ApplyContext {
 /** Prefix of `lastReason` while an action is in flight; replaced when the outcome is recorded. */
 export const IN_FLIGHT_PREFIX = 'started: ';
 
-function baseResult(action: PlanAction): Omit<ActionResult, 'outcome'> {
+/** The parts of an action's result that do not depend on its outcome. */
+export function baseResult(action: PlanAction): Omit<ActionResult, 'outcome'> {
   return {
     serialNumber: action.serialNumber,
     action: action.action,

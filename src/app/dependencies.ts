@@ -56,18 +56,6 @@ export interface AppDependencyOverrides {
   rates?: RateSource;
 }
 
-/** Defaults used when a caller passes partial settings (mirrors DESIGN §7). */
-const DEFAULT_SETTINGS: Settings = {
-  fortiflexApiUrl: 'https://support.fortinet.com/ES/api/fortiflex/v2/',
-  fortiflexAuthUrl: 'https://customerapiauth.fortinet.com/api/v1/oauth/token/',
-  usernameSecret: 'fortiflex-api-username',
-  passwordSecret: 'fortiflex-api-password',
-  policyPath: 'scaler.policy.yaml',
-  forceDryRun: false,
-  schedule: '0 */5 * * * *',
-  storage: { kind: 'connectionString', connectionString: 'UseDevelopmentStorage=true' },
-};
-
 /**
  * The directory the app is deployed from: the nearest ancestor of this module holding `package.json`
  * (the repository root from `src/app`, the package root from `dist/src/app`).
@@ -122,13 +110,15 @@ export async function createAppDependencies(
   overrides: AppDependencyOverrides = {},
 ): Promise<AppDependencies> {
   const env = overrides.env ?? process.env;
-  let settings: Readonly<Settings>;
-  if (overrides.settings) {
-    settings = Object.freeze({ ...DEFAULT_SETTINGS, ...overrides.settings });
-  } else {
-    const { loadSettings } = await import('./settings.js');
-    settings = loadSettings(env);
-  }
+  const { loadSettings } = await import('./settings.js');
+  // Partial settings go over the DESIGN §7 defaults (what an environment naming only the storage yields), so
+  // the defaults live in one place.
+  const settings: Readonly<Settings> = overrides.settings
+    ? Object.freeze({
+        ...loadSettings({ AzureWebJobsStorage: 'UseDevelopmentStorage=true' }),
+        ...overrides.settings,
+      })
+    : loadSettings(env);
 
   let secrets = overrides.secrets;
   if (!secrets && settings.keyVaultUrl && !overrides.client) {

@@ -19,6 +19,7 @@ import {
   applyAction,
   auditDryRun,
   auditRow,
+  baseResult,
   intentRecord,
   type ApplyContext,
   type ManagedRecord,
@@ -132,6 +133,16 @@ function emptySummary(runId: string, now: Date, dryRun: boolean): RunSummary {
   };
 }
 
+/**
+ * A state storage failure that stops the run before anything is applied, as one line naming the setting to
+ * check (the SDK's own message says only what failed, e.g. `connect ECONNREFUSED`).
+ */
+function storageError(what: string, error: unknown): Error {
+  return new Error(
+    `state storage unavailable while ${what}: ${errorMessage(error)}; check AzureWebJobsStorage and that the storage account is reachable`,
+  );
+}
+
 /** Keeps the lease alive while the run works; `lost` turns true if a renewal fails. */
 function keepAlive(
   lease: Lease,
@@ -139,11 +150,18 @@ function keepAlive(
   errors: RunError[],
 ): { lost: () => boolean; stop: () => void } {
   let lost = false;
+  // One renewal at a time: a renewal still hanging when the next tick comes must not be stacked behind.
+  let renewing = false;
   const timer = setInterval(() => {
-    lease.renew().catch((error: unknown) => {
-      if (!lost) errors.push({ stage: 'lease', message: `lease renewal failed: ${errorMessage(error)}` });
-      lost = true;
-    });
+    if (lost || renewing) return;
+    renewing = true;
+    lease
+      .renew()
+      .catch((error: unknown) => {
+        if (!lost) errors.push({ stage: 'lease', message: `lease renewal failed: ${errorMessage(error)}` });
+        lost = true;
+      })
+      .finally(() => (renewing = false));
   }, everyMs);
   timer.unref();
   return { lost: () => lost, stop: () => clearInterval(timer) };
@@ -243,7 +261,9 @@ export async function runReconcile(
 
   let lease: Lease | null = null;
   if (!dryRun) {
-    lease = await deps.store.leases.acquire(RECONCILE_LEASE, LEASE_SECONDS);
+    lease = await deps.store.leases
+      .acquire(RECONCILE_LEASE, LEASE_SECONDS)
+      .catch((error: unknown) => Promise.reject(storageError('taking the run lease', error)));
     if (lease === null) {
       log(`reconcile ${runId}: another run holds the lease; nothing applied`);
       return { ...summary, skippedReason: 'another run holds the lease' };
@@ -255,7 +275,9 @@ export async function runReconcile(
   try {
     const [entitlements, recordList] = await Promise.all([
       listEntitlements(deps, policy, errors, options.signal),
-      deps.store.records.list(),
+      deps.store.records
+        .list()
+        .catch((error: unknown) => Promise.reject(storageError('reading the entitlement records', error))),
     ]);
     const records = new Map<string, ManagedRecord>(
       recordList.map((record) => [record.serialNumber, record as ManagedRecord]),
@@ -324,21 +346,12 @@ export async function runReconcile(
       const action = plan.actions[i]!;
       const message = errorMessage(result.reason);
       errors.push({ serialNumber: action.serialNumber, stage: 'apply', message });
-      return {
-        serialNumber: action.serialNumber,
-        action: action.action,
-        rule: action.rule,
-        reason: action.reason,
-        outcome: 'failed',
-        ptDaysSaved: action.ptDaysSaved,
-        pointsSaved: action.pointsSaved,
-        configId: action.configId,
-        error: message,
-      };
+      return { ...baseResult(action), outcome: 'failed', error: message };
     });
 
     let pools: PoolSweepReport | undefined;
-    if (!dryRun && !options.signal?.aborted) {
+    // Clearing ownership and the pool sweep change state too: only while the run still holds the lease.
+    if (!dryRun && stopped() === undefined) {
       const acted = new Set(plan.actions.map((a) => a.serialNumber));
       await clearStaleOwnership(deps, entitlements, records, acted, errors);
       if (policy.pools.length > 0) pools = await sweep(deps, now, policy, runId, errors);

@@ -21,7 +21,7 @@ import type { AppDependencies } from './dependencies';
 import type { ManagedRecord } from './apply';
 import { listEntitlements } from './reconcile';
 import { selectedMissingRates } from './rates';
-import { round, type RunError } from './run-summary';
+import { errorMessage, round, type RunError } from './run-summary';
 
 const DAY_MS = 86_400_000;
 /** Days covered by the forecast in the status answer. */
@@ -129,7 +129,7 @@ export async function buildStatus(deps: AppDependencies, now: Date): Promise<Sta
     deps.store.audit
       .query({ since: ptMonthStart(now), until: new Date(now.getTime() + 1) })
       .catch((error: unknown) => {
-        errors.push({ stage: 'audit', message: error instanceof Error ? error.message : String(error) });
+        errors.push({ stage: 'audit', message: errorMessage(error) });
         return [];
       }),
   ]);

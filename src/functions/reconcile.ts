@@ -18,13 +18,14 @@ const fromEnvironment: DependencyResolver = async () =>
 /** Builds the timer handler over `resolve` (tests pass their own dependencies). */
 export function createReconcileHandler(resolve: DependencyResolver = fromEnvironment) {
   return async function reconcileTimer(timer: Timer, context: InvocationContext): Promise<void> {
-    const [{ runReconcile }, { formatSummaryLine }] = await Promise.all([
+    const [{ runReconcile }, { formatSummaryLine, errorMessage }] = await Promise.all([
       import('../app/reconcile.js'),
       import('../app/run-summary.js'),
     ]);
-    const deps = await resolve();
-    const now = deps.now();
     try {
+      // Inside the try: a bad setting or an unreachable Key Vault is logged as one line like any other failure.
+      const deps = await resolve();
+      const now = deps.now();
       const summary = await runReconcile(deps, now, { actor: 'reconcile', log: (line) => context.log(line) });
       context.log(`${formatSummaryLine(summary)} (isPastDue=${timer?.isPastDue === true})`);
       for (const error of summary.errors) {
@@ -33,7 +34,6 @@ export function createReconcileHandler(resolve: DependencyResolver = fromEnviron
         );
       }
     } catch (error) {
-      const { errorMessage } = await import('../app/run-summary.js');
       context.error(
         `reconcile failed (isPastDue=${timer?.isPastDue === true}): ${errorMessage(error, 1000)}`,
       );

@@ -79,6 +79,25 @@ describe('getAppDependencies', () => {
   });
 });
 
+describe('createAppDependencies with partial settings', () => {
+  it('fills what is not given with the DESIGN §7 defaults', async () => {
+    const deps = await createAppDependencies({
+      settings: { forceDryRun: true },
+      policy: BRANCH_POLICY,
+      client: {} as never,
+      store: {} as never,
+    });
+    expect(deps.settings).toMatchObject({
+      forceDryRun: true,
+      fortiflexApiUrl: 'https://support.fortinet.com/ES/api/fortiflex/v2/',
+      fortiflexAuthUrl: 'https://customerapiauth.fortinet.com/api/v1/oauth/token/',
+      policyPath: 'scaler.policy.yaml',
+      schedule: '0 */5 * * * *',
+    });
+    expect(Object.isFrozen(deps.settings)).toBe(true);
+  });
+});
+
 describe('policy loading', () => {
   it('prefers inline SCALER_POLICY, parses once and caches', async () => {
     const load = createPolicyLoader({ inline: BRANCH_POLICY, path: 'does-not-exist.yaml' });

@@ -1,4 +1,4 @@
-import { describe, expect, it } from 'vitest';
+import { afterEach, describe, expect, it, vi } from 'vitest';
 import { createJournal, type AheadEntry } from '../../src/app/journal';
 import type { RunError } from '../../src/app/run-summary';
 import {
@@ -94,7 +94,13 @@ describe('journal', () => {
     await journal.close();
   });
 
+  afterEach(() => {
+    vi.useRealTimers();
+  });
+
   it('writes queued outcomes in batches, on size, on time and on close, reporting failures', async () => {
+    // Fake timers: the time-based flush is checked without real sleeps, so a loaded machine cannot flake it.
+    vi.useFakeTimers();
     const fake = fakeStore({ serial: 'SN0001' });
     const errors: RunError[] = [];
     const journal = createJournal(fake.store, [], errors, { flushEvery: 3, flushAfterMs: 20 });
@@ -105,7 +111,9 @@ describe('journal', () => {
     [0, 1, 2].forEach(queue); // size reached: written at once
     expect(fake.recordBatches.map((b) => b.length)).toEqual([3]);
     queue(3);
-    await new Promise((resolve) => setTimeout(resolve, 60)); // the timer writes the straggler
+    await vi.advanceTimersByTimeAsync(19);
+    expect(fake.recordBatches.map((b) => b.length)).toEqual([3]); // not yet due
+    await vi.advanceTimersByTimeAsync(1); // flushAfterMs after the first queued outcome: written
     expect(fake.recordBatches.map((b) => b.length)).toEqual([3, 1]);
     queue(4);
     await journal.close(); // and close writes the rest

@@ -2,7 +2,7 @@ import { afterEach, describe, expect, it } from 'vitest';
 import type { AppDependencies } from '../../src/app/dependencies';
 import { runReconcile } from '../../src/app/reconcile';
 import type { FortiFlexClient } from '../../src/lib/fortiflex';
-import type { StateStore } from '../../src/lib/state';
+import type { Lease, StateStore } from '../../src/lib/state';
 import { BRANCH_POLICY, FRIDAY_EVENING, MONDAY_MORNING, startHarness, type Harness } from '../e2e/harness';
 
 let h: Harness | undefined;
@@ -16,6 +16,54 @@ function branchCounts(harness: Harness): Record<string, number> {
   const counts: Record<string, number> = {};
   for (const status of Object.values(harness.statuses(2198))) counts[status] = (counts[status] ?? 0) + 1;
   return counts;
+}
+
+/** A promise with its resolver, to make one step of a run wait for another deterministically. */
+function signal(): { promise: Promise<void>; resolve: () => void } {
+  let resolve!: () => void;
+  const promise = new Promise<void>((r) => (resolve = r));
+  return { promise, resolve };
+}
+
+/** `store` whose reconcile lease renews (or fails to) through `renew`, counting releases. */
+function withLease(
+  store: StateStore,
+  renew: (real: Lease) => Promise<void>,
+): { store: StateStore; released: () => number } {
+  let released = 0;
+  const leases: StateStore['leases'] = {
+    acquire: async (name, ttl) => {
+      const real = await store.leases.acquire(name, ttl);
+      if (real === null) return null;
+      return {
+        ...real,
+        renew: () => renew(real),
+        release: async () => {
+          released += 1;
+          await real.release();
+        },
+      };
+    },
+  };
+  return { store: { ...store, leases }, released: () => released };
+}
+
+/** `client` whose `stopEntitlement` runs `around` around each real call (`n` counts from 1). */
+function aroundStops(
+  client: FortiFlexClient,
+  around: (n: number, call: () => Promise<unknown>) => Promise<unknown>,
+): FortiFlexClient {
+  let n = 0;
+  return new Proxy(client, {
+    get(target, key, receiver) {
+      const value = Reflect.get(target, key, receiver) as unknown;
+      if (key === 'stopEntitlement') {
+        return (...args: Parameters<FortiFlexClient['stopEntitlement']>) =>
+          around(++n, () => target.stopEntitlement(...args));
+      }
+      return typeof value === 'function' ? (value as (...a: unknown[]) => unknown).bind(target) : value;
+    },
+  });
 }
 
 function stoppedSerials(harness: Harness): string[] {
@@ -273,6 +321,125 @@ describe('runReconcile against the simulator and Azurite', () => {
     const next = await runReconcile(h.deps, h.deps.now());
     expect(next).toMatchObject({ applied: 9, failed: 0 });
     expect((await h.store.records.list()).filter((r) => r.stoppedByScaler)).toHaveLength(12);
+  });
+
+  it('renews the lease while a long run works and releases it at the end', async () => {
+    h = await startHarness();
+    const renewed = signal();
+    let renewals = 0;
+    const { store, released } = withLease(h.store, async (real) => {
+      await real.renew();
+      renewals += 1;
+      renewed.resolve();
+    });
+    // The first stop waits for a renewal, so the run is "long" however fast or slow the machine is.
+    const client = aroundStops(h.client, async (n, call) => {
+      if (n === 1) await renewed.promise;
+      return call();
+    });
+    const summary = await runReconcile(await h.moreDeps({ client, store }), h.deps.now(), {
+      renewEveryMs: 10,
+    });
+    expect(summary).toMatchObject({ applied: 12, failed: 0, errors: [] });
+    expect(renewals).toBeGreaterThanOrEqual(1);
+    expect(released()).toBe(1);
+    // Released for real: the next run takes the lease at once.
+    expect((await runReconcile(h.deps, h.deps.now())).skippedReason).toBeUndefined();
+  });
+
+  it('stops applying, clearing ownership and sweeping once the lease is lost, and puts intents back', async () => {
+    h = await startHarness();
+    // A stale ownership claim on an ACTIVE entitlement outside the plan: a run holding the lease clears it.
+    const stale = 'FGVMMLTM25000117';
+    expect(h.sim.entitlements().find((e) => e.serialNumber === stale)?.status).toBe('ACTIVE');
+    await h.store.records.put({ serialNumber: stale, stoppedByScaler: true });
+    // The lease is lost right after the first stop: renewals before it succeed, the first one after it fails.
+    const attempted = signal();
+    let firstStopMade = false;
+    const { store, released } = withLease(h.store, async (real) => {
+      if (!firstStopMade) return real.renew();
+      attempted.resolve();
+      throw new Error('LeaseIdMismatchWithLeaseOperation');
+    });
+    const client = aroundStops(h.client, async (n, call) => {
+      const result = await call();
+      if (n === 1) {
+        firstStopMade = true;
+        await attempted.promise;
+        // Let the failed renewal's handler run before the next action asks whether the run may go on.
+        await new Promise((resolve) => setImmediate(resolve));
+      }
+      return result;
+    });
+    const summary = await runReconcile(await h.moreDeps({ client, store }), h.deps.now(), {
+      concurrency: 1,
+      renewEveryMs: 10,
+    });
+    expect(summary).toMatchObject({ planned: 12, applied: 1, failed: 0 });
+    const skipped = summary.actions.filter((a) => a.outcome === 'skipped');
+    expect(skipped).toHaveLength(11);
+    expect(skipped.every((a) => a.error === 'run lease lost')).toBe(true);
+    expect(summary.errors).toContainEqual({
+      stage: 'lease',
+      message: 'lease renewal failed: LeaseIdMismatchWithLeaseOperation',
+    });
+    expect(h.sim.stats().requests['entitlements/stop']).toBe(1);
+    expect(released()).toBe(1);
+    // Nothing claims a stop that was not made, and the post-apply writes did not run without the lease.
+    const owned = (await h.store.records.list()).filter((r) => r.stoppedByScaler).map((r) => r.serialNumber);
+    expect(owned.sort()).toEqual(
+      [stale, summary.actions.find((a) => a.outcome === 'succeeded')!.serialNumber].sort(),
+    );
+
+    // The next run, holding its lease, converges and clears the stale claim.
+    const next = await runReconcile(h.deps, h.deps.now());
+    expect(next).toMatchObject({ applied: 11, failed: 0 });
+    expect((await h.store.records.get(stale))?.stoppedByScaler).toBe(false);
+  });
+
+  it('fails with one line naming AzureWebJobsStorage when state storage is down, and changes nothing', async () => {
+    h = await startHarness();
+    const down = (): Promise<never> => Promise.reject(new Error('connect ECONNREFUSED 127.0.0.1:10000'));
+    const noLease: StateStore = { ...h.store, leases: { acquire: down } };
+    await expect(runReconcile(await h.moreDeps({ store: noLease }), h.deps.now())).rejects.toThrow(
+      /^state storage unavailable while taking the run lease: connect ECONNREFUSED 127\.0\.0\.1:10000; check AzureWebJobsStorage/,
+    );
+    // Records unreadable (a dry run takes no lease): nothing may be planned from a partial picture.
+    const noRecords: StateStore = { ...h.store, records: { ...h.store.records, list: down } };
+    await expect(
+      runReconcile(await h.moreDeps({ store: noRecords }), h.deps.now(), { dryRun: true }),
+    ).rejects.toThrow(
+      /^state storage unavailable while reading the entitlement records: .*AzureWebJobsStorage/,
+    );
+    expect(h.sim.stats().requests['entitlements/stop']).toBeUndefined();
+    expect(await h.store.audit.query({ since: new Date(FRIDAY_EVENING) })).toEqual([]);
+  });
+
+  it('reports FortiFlex being down as a list error, changes nothing and frees the lease', async () => {
+    h = await startHarness();
+    h.sim.faults.add({
+      endpoint: 'entitlements/list',
+      times: Infinity,
+      fault: { kind: 'http', status: 503 },
+    });
+    const summary = await runReconcile(h.deps, h.deps.now());
+    expect(summary).toMatchObject({ planned: 0, applied: 0, failed: 0, actions: [] });
+    expect(summary.errors).toEqual([
+      { stage: 'list', message: expect.stringMatching(/^account 12345 program ELAVMR0000000519: /) },
+    ]);
+    expect(summary.errors[0]!.message).not.toMatch(/\n/);
+    expect(await h.store.records.list()).toEqual([]);
+    h.sim.faults.clear();
+    expect((await runReconcile(h.deps, h.deps.now())).applied).toBe(12);
+  });
+
+  it('fails before taking the lease or calling FortiFlex when the policy cannot be loaded', async () => {
+    h = await startHarness({ policy: 'rules: [ { name: x } ]' });
+    await expect(runReconcile(h.deps, h.deps.now())).rejects.toThrow(/rules/);
+    expect(h.sim.stats().total).toBe(0);
+    const lease = await h.store.leases.acquire('reconcile', 15);
+    expect(lease).not.toBeNull();
+    await lease!.release();
   });
 
   it('honours the action cap and picks up the rest on the next run', async () => {

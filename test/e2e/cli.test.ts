@@ -8,18 +8,8 @@ import type { RunSummary } from '../../src/app/run-summary';
 import { createApplyRegistrar } from '../../src/cli/commands/apply';
 import type { DemoResult } from '../../src/cli/commands/demo';
 import { main } from '../../src/cli/main';
-import type { CliIo } from '../../src/cli/io';
+import { bufferIo as captureIo, type CliIo } from '../../src/cli/io';
 import { BRANCH_POLICY, startHarness, type Harness } from './harness';
-
-function captureIo(): CliIo & { out: string; err: string } {
-  const io = {
-    out: '',
-    err: '',
-    stdout: (text: string) => void (io.out += text),
-    stderr: (text: string) => void (io.err += text),
-  };
-  return io;
-}
 
 let h: Harness | undefined;
 afterEach(async () => {

@@ -1,12 +1,12 @@
 /**
  * Credentials never leak: with distinctive fake credentials read from the environment (the production
  * wiring), runs that succeed, hit "Invalid security token.", fail to log in and fail per entitlement must not
- * show the username, the password or the storage key in any captured log line, HTTP body, run summary or audit
- * row.
+ * show the username, the password or the storage key in any captured log line (the invocation's and the
+ * console), HTTP body, run summary, record or audit row; nor may a refused configuration echo them.
  */
-import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { afterAll, afterEach, beforeAll, describe, expect, it, vi } from 'vitest';
 import { inject } from 'vitest';
-import { createAppDependencies, type AppDependencies } from '../../src/app/dependencies';
+import { createAppDependencies, getAppDependencies, type AppDependencies } from '../../src/app/dependencies';
 import { createReconcileHandler } from '../../src/functions/reconcile';
 import { createRunNowHandler } from '../../src/functions/runNow';
 import { createStatusHandler } from '../../src/functions/status';
@@ -52,6 +52,21 @@ describe('secrets stay out of logs, responses, summaries and the audit', () => {
   afterAll(async () => {
     await sim?.stop();
   });
+  // Whatever reaches the console (an SDK or the client logging on its own) is checked too.
+  const consoleLines: string[] = [];
+  beforeAll(() => {
+    for (const level of ['log', 'info', 'warn', 'error', 'debug'] as const) {
+      vi.spyOn(console, level).mockImplementation((...args: unknown[]) => {
+        consoleLines.push(args.map(String).join(' '));
+      });
+    }
+  });
+  afterEach(() => {
+    consoleLines.length = 0;
+  });
+  afterAll(() => {
+    vi.restoreAllMocks();
+  });
 
   it('never shows the credentials or the storage key', async () => {
     const captured: string[] = [];
@@ -94,9 +109,29 @@ describe('secrets stay out of logs, responses, summaries and the audit', () => {
     expect(audit.length).toBeGreaterThan(20);
     captured.push(JSON.stringify(audit), JSON.stringify(await deps.store.records.list()));
 
+    // A configuration the app refuses (other settings bad, the secrets set): the answer lists the problems only.
+    const badEnv = {
+      FORTIFLEX_ACCESS_USERNAME: USERNAME,
+      FORTIFLEX_ACCESS_PASSWORD: PASSWORD,
+      AzureWebJobsStorage: `DefaultEndpointsProtocol=https;AccountKey=${accountKey}`,
+      SCALER_DRY_RUN: 'sometimes',
+    };
+    const misconfigured = createContext('runNow');
+    const refusedConfig = await createRunNowHandler(() => getAppDependencies(badEnv))(
+      createHttpRequest({ method: 'POST', path: '/api/run' }),
+      misconfigured.context,
+    );
+    expect(refusedConfig.status).toBe(500);
+    expect(JSON.stringify(refusedConfig.jsonBody)).toMatch(/SCALER_DRY_RUN: .*AzureWebJobsStorage: /);
+    captured.push(misconfigured.text(), JSON.stringify(refusedConfig.jsonBody), ...consoleLines);
+
     const everything = captured.join('\n');
     expect(everything.length).toBeGreaterThan(1000);
-    for (const secret of [USERNAME, PASSWORD, accountKey]) expect(everything).not.toContain(secret);
+    // A leading fragment too: a value echoed in part (a truncated setting, say) is still a leak.
+    for (const secret of [USERNAME, PASSWORD, accountKey]) {
+      expect(everything).not.toContain(secret);
+      expect(everything).not.toContain(secret.slice(0, 12));
+    }
     expect(everything).not.toMatch(/Bearer [A-Za-z0-9]/);
   });
 });

@@ -56,6 +56,22 @@ describe('reconcile timer function', () => {
     ]);
   });
 
+  it('logs bad settings as one error line with isPastDue and fails the invocation', async () => {
+    const handler = createReconcileHandler(() =>
+      Promise.reject(
+        new Error('AzureWebJobsStorage: not set\nSCALER_DRY_RUN: "sometimes" — expected true or false'),
+      ),
+    );
+    const { context, logs } = createContext('reconcile');
+    await expect(handler(createTimer({ isPastDue: true }), context)).rejects.toThrow(/AzureWebJobsStorage/);
+    expect(logs.map((l) => [l.level, l.message])).toEqual([
+      [
+        'error',
+        'reconcile failed (isPastDue=true): AzureWebJobsStorage: not set SCALER_DRY_RUN: "sometimes" — expected true or false',
+      ],
+    ]);
+  });
+
   it('reports a skipped run when the lease is held', async () => {
     h = await startHarness();
     const lease = await h.store.leases.acquire('reconcile', 60);

@@ -49,7 +49,7 @@ export function createApplyRegistrar(deps: ApplyDeps = {}) {
     program
       .command('apply')
       .description(
-        'Run one reconcile now: plan against FortiFlex and apply it (records and audit in Azure Storage)',
+        'run one reconcile now: plan against FortiFlex and apply it (records and audit in Azure Storage)',
       )
       .requiredOption('--policy <file>', 'policy file (YAML or JSON)')
       .option('--dry-run', 'plan and audit only; change nothing')

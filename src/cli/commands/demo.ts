@@ -16,7 +16,7 @@ import { readFile } from 'node:fs/promises';
 import type { Command } from 'commander';
 import { appRoot, createAppDependencies } from '../../app/dependencies';
 import { runReconcile } from '../../app/reconcile';
-import type { RunSummary } from '../../app/run-summary';
+import { round, type RunSummary } from '../../app/run-summary';
 import { FortiFlexClient } from '../../lib/fortiflex';
 import { parsePolicy, ptDay, ptDayStart, type Policy } from '../../lib/rules';
 import { createStateStore } from '../../lib/state';
@@ -55,7 +55,7 @@ export interface DemoResult {
   from: string;
   to: string;
   policy: string;
-  /** Time zone of each rule's schedule. */
+  /** Time zone of each rule's schedule, and of each pool's first scheduled capacity (as `pool <name>`). */
   zones: Record<string, string>;
   runs: number;
   events: DemoEvent[];
@@ -70,6 +70,8 @@ export interface DemoResult {
     pointsSaved: number;
     /** Entitlement-days that cost nothing with the scaler but were charged when left running. */
     ptDaysSaved: number;
+    /** Entitlement-days charged with the scaler, but less than left running (a smaller off-hours config). */
+    ptDaysCheaper: number;
     baseline: string;
   };
   /** Sum of the planner's per-action estimates (at the policy's rates). */
@@ -122,7 +124,7 @@ function eventsOf(summary: RunSummary, shownHolds: Set<string>): DemoEvent[] {
     };
     event.count += 1;
     event.ptDaysSaved += a.ptDaysSaved;
-    event.pointsSaved = Math.round((event.pointsSaved + a.pointsSaved) * 100) / 100;
+    event.pointsSaved = round(event.pointsSaved + a.pointsSaved);
     groups.set(key, event);
   }
   const newKinds = new Set<string>();
@@ -174,6 +176,17 @@ function foldersOf(seed: SimulatorSeed): Record<string, string> {
   return Object.fromEntries(
     seed.entitlements.flatMap((e) => (e.folderPath ? [[e.serialNumber, e.folderPath] as const] : [])),
   );
+}
+
+/** The zone each table row's local time is shown in: a rule's schedule, a pool's first scheduled capacity. */
+function zonesOf(policy: Policy): Record<string, string> {
+  const zones: Record<string, string> = {};
+  for (const rule of policy.rules) zones[rule.name] = policy.schedules[rule.schedule]?.timezone ?? 'UTC';
+  for (const pool of policy.pools) {
+    const scheduled = pool.capacity.find((c) => c.schedule !== undefined)?.schedule;
+    zones[`pool ${pool.name}`] = (scheduled && policy.schedules[scheduled]?.timezone) || 'UTC';
+  }
+  return zones;
 }
 
 /** Runs the demo week and measures it. `log` receives progress lines (not used for `--json`). */
@@ -282,23 +295,22 @@ export async function runDemo(options: { days: number; policyFile?: string }): P
     let withScaler = 0;
     let leftRunning = 0;
     let ptDaysSaved = 0;
+    let ptDaysCheaper = 0;
     for (const serialNumber of inService) {
       withScaler += sim.pointsCharged({ serialNumber, ...range });
       leftRunning += baselineSim.pointsCharged({ serialNumber, ...range });
       for (const day of ptDays) {
-        const charged = sim.pointsCharged({ serialNumber, from: day, to: day }) > 0;
-        const baseline = baselineSim.pointsCharged({ serialNumber, from: day, to: day }) > 0;
-        if (baseline && !charged) ptDaysSaved += 1;
+        const charged = sim.pointsCharged({ serialNumber, from: day, to: day });
+        const baseline = baselineSim.pointsCharged({ serialNumber, from: day, to: day });
+        if (baseline > 0 && charged === 0) ptDaysSaved += 1;
+        else if (charged > 0 && charged < baseline) ptDaysCheaper += 1;
       }
     }
-    const round = (n: number): number => Math.round(n * 100) / 100;
     return {
       from: from.toISOString(),
       to: to.toISOString(),
       policy: path.basename(policyFile),
-      zones: Object.fromEntries(
-        policy.rules.map((r) => [r.name, policy.schedules[r.schedule]?.timezone ?? 'UTC']),
-      ),
+      zones: zonesOf(policy),
       runs,
       events,
       days,
@@ -311,6 +323,7 @@ export async function runDemo(options: { days: number; policyFile?: string }): P
         leftRunning: round(leftRunning),
         pointsSaved: round(leftRunning - withScaler),
         ptDaysSaved,
+        ptDaysCheaper,
         baseline:
           'second simulator, same seed, every entitlement in service during the week kept ACTIVE, nothing applied',
       },
@@ -350,25 +363,36 @@ function clip(text: string, max: number): string {
   return text.length > max ? `${text.slice(0, max - 1)}…` : text;
 }
 
+/** How a pool step reads in the table (the JSON keeps the step kinds). */
+const POOL_STEP_LABELS: Record<string, string> = {
+  markRelease: 'mark for release',
+  moveRelease: 'move release',
+  cancelRelease: 'keep (release cancelled)',
+};
+
 const COLUMNS = ['when (UTC)', 'local time', 'rule', 'what', 'n', 'PT days', 'points', 'detail'] as const;
 
 /** The readable report: events by Pacific day with a state line per day, then the ledger comparison. */
 export function formatDemo(result: DemoResult): string {
-  const rows = result.events.map((event) => ({
-    day: ptDay(new Date(event.at)),
-    cells: [
-      utcLabel(event.at),
-      result.zones[event.rule]
-        ? localLabel(event.at, result.zones[event.rule]!)
-        : localLabel(event.at, 'UTC'),
-      event.rule,
-      event.outcome === 'succeeded' || event.what === 'hold' ? event.what : `${event.what} ${event.outcome}`,
-      String(event.count),
-      event.what === 'hold' || event.rule.startsWith('pool ') ? '' : String(event.ptDaysSaved),
-      event.what === 'hold' || event.rule.startsWith('pool ') ? '' : String(event.pointsSaved),
-      clip(event.detail, 120),
-    ],
-  }));
+  const rows = result.events.map((event) => {
+    const pool = event.rule.startsWith('pool ');
+    const what = (pool && POOL_STEP_LABELS[event.what]) || event.what;
+    return {
+      day: ptDay(new Date(event.at)),
+      cells: [
+        utcLabel(event.at),
+        result.zones[event.rule]
+          ? localLabel(event.at, result.zones[event.rule]!)
+          : localLabel(event.at, 'UTC'),
+        event.rule,
+        event.outcome === 'succeeded' || event.what === 'hold' ? what : `${what} ${event.outcome}`,
+        String(event.count),
+        event.what === 'hold' || pool ? '' : String(event.ptDaysSaved),
+        event.what === 'hold' || pool ? '' : String(event.pointsSaved),
+        clip(event.detail, 120),
+      ],
+    };
+  });
   const widths = COLUMNS.map((title, i) => Math.max(title.length, ...rows.map((r) => r.cells[i]!.length)));
   const line = (cells: readonly string[]): string =>
     cells
@@ -379,6 +403,7 @@ export function formatDemo(result: DemoResult): string {
     `FortiFlex scaler demo: ${result.runs} hourly reconcile runs, ${utcLabel(result.from)} → ${utcLabel(result.to)}`,
     `policy ${result.policy} · simulator default seed · Europe/Berlin leaves summer time Sun 2026-10-25 03:00 CEST → 02:00 CET`,
     '"hold" rows show, once per kind, entitlements the planner leaves alone on purpose; "points" are planner estimates at the policy rates.',
+    '"mark for release" rows shrink a pool: PENDING spares are parked at no cost, ACTIVE ones are stopped just before the next Pacific midnight.',
     '',
     line(COLUMNS),
     line(widths.map((w) => '-'.repeat(w))),
@@ -402,7 +427,7 @@ export function formatDemo(result: DemoResult): string {
     `Simulator billing ledger, Pacific days ${l.ptDays[0]} … ${l.ptDays[l.ptDays.length - 1]} (${l.ptDays.length} days), entitlements in service:`,
     `  with the scaler   ${l.withScaler.toFixed(2)} points`,
     `  left running      ${l.leftRunning.toFixed(2)} points  (${l.baseline})`,
-    `  saved             ${l.pointsSaved.toFixed(2)} points${pct}; ${l.ptDaysSaved} entitlement PT days not charged at all`,
+    `  saved             ${l.pointsSaved.toFixed(2)} points${pct}; ${l.ptDaysSaved} entitlement PT days not charged at all, ${l.ptDaysCheaper} charged at a smaller config`,
     `  planner estimate  ${result.plannerEstimate.pointsSaved} points over ${result.plannerEstimate.ptDaysSaved} entitlement PT days at the policy's rates (the simulator prices configs itself)`,
     `  ${result.applied} actions applied, ${result.failed} failed; API requests: ${Object.entries(
       result.apiCalls,
@@ -419,7 +444,7 @@ export function register(program: Command, io: CliIo): void {
   program
     .command('demo')
     .description(
-      'Run the scaler for a simulated week against the built-in FortiFlex simulator and Azurite (no Azure, no FortiFlex account)',
+      'run the scaler for a simulated week against the built-in FortiFlex simulator and Azurite (no Azure, no FortiFlex account)',
     )
     .option('--days <n>', 'simulated days (1-31)', '7')
     .option('--json', 'print the measurements as JSON')
