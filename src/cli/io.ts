@@ -15,6 +15,17 @@ export const processIo: CliIo = {
   stderr: (text) => process.stderr.write(text),
 };
 
+/** A {@link CliIo} that collects the output in memory, for driving `main` in-process (tests, embedding). */
+export function bufferIo(): CliIo & { out: string; err: string } {
+  const io = {
+    out: '',
+    err: '',
+    stdout: (text: string) => void (io.out += text),
+    stderr: (text: string) => void (io.err += text),
+  };
+  return io;
+}
+
 /** Bad usage or invalid input file: the CLI exits with code 2 and prints the message on one line. */
 export class UsageError extends Error {
   override readonly name = 'UsageError';

@@ -31,7 +31,7 @@ const registrars: CommandRegistrar[] = [
 /** Builds the root program with every command family registered, writing through `io`. */
 export function buildProgram(io: CliIo = processIo): Command {
   const program = new Command('fortiflex-scaler')
-    .description('Run FortiFlex FortiGate-VM entitlements at the lowest points cost')
+    .description('run FortiFlex FortiGate-VM entitlements at the lowest points cost')
     .showHelpAfterError(false)
     .exitOverride()
     .configureOutput({ writeOut: io.stdout, writeErr: io.stderr });

@@ -1,25 +1,15 @@
 import { Command } from 'commander';
 import { afterAll, beforeAll, beforeEach, describe, expect, it, vi } from 'vitest';
 import { createApiRegistrar, type ApiClient } from '../../src/cli/commands/api';
-import { UsageError, type CliIo } from '../../src/cli/io';
+import { bufferIo, UsageError } from '../../src/cli/io';
 import { main } from '../../src/cli/main';
 import { startSimulator, type SimulatorHandle } from '../../src/simulator';
-
-function captureIo(): CliIo & { out: string; err: string } {
-  const io = {
-    out: '',
-    err: '',
-    stdout: (text: string) => void (io.out += text),
-    stderr: (text: string) => void (io.err += text),
-  };
-  return io;
-}
 
 const PROGRAM = 'ELAVMR0000000519';
 let sim: SimulatorHandle;
 
 async function cli(...args: string[]) {
-  const io = captureIo();
+  const io = bufferIo();
   const code = await main(['node', 'fortiflex-scaler', ...args], io);
   return { code, out: io.out, err: io.err };
 }
@@ -197,6 +187,21 @@ describe('API command usage errors', () => {
       ],
       /--from: "2026-3-1" is not a date; expected YYYY-MM-DD/,
     ],
+    [
+      [
+        'entitlements',
+        'points',
+        '--program',
+        PROGRAM,
+        '--account-id',
+        '1',
+        '--from',
+        '2026-02-01',
+        '--to',
+        '2026-02-30',
+      ],
+      /--to: "2026-02-30" is not a date; expected YYYY-MM-DD/,
+    ],
     [['entitlements', 'create', '--config-id', 'abc'], /--config-id: "abc" is not a valid number/],
     [
       ['entitlements', 'create', '--config-id', '1', '--end-date', 'tomorrow'],
@@ -212,6 +217,19 @@ describe('API command usage errors', () => {
     expect(err.trimEnd().split('\n')).toHaveLength(1);
   });
 
+  it('describes every API command and option lowercase-first', () => {
+    const program = new Command('t');
+    createApiRegistrar({ createClient: () => Promise.reject(new Error('unused')) })(program, bufferIo());
+    const texts: string[] = [];
+    const walk = (command: Command): void => {
+      texts.push(command.description(), ...command.options.map((option) => option.description));
+      command.commands.forEach(walk);
+    };
+    program.commands.forEach(walk);
+    expect(texts.length).toBeGreaterThan(80);
+    expect(texts.filter((text) => !/^[a-z"(]/.test(text))).toEqual([]);
+  });
+
   it('exits 2 when a required option is missing', async () => {
     const { code, err } = await cli('entitlements', 'stop');
     expect(code).toBe(2);
@@ -221,7 +239,7 @@ describe('API command usage errors', () => {
   it('validates options before creating a client', async () => {
     const createClient = vi.fn(() => Promise.reject(new Error('must not be called')));
     const program = new Command('t').exitOverride();
-    createApiRegistrar({ createClient })(program, captureIo());
+    createApiRegistrar({ createClient })(program, bufferIo());
     await expect(
       program.parseAsync(['node', 't', 'tools', 'calc', '--program', PROGRAM, '--product-type', '1'], {
         from: 'node',
@@ -233,7 +251,7 @@ describe('API command usage errors', () => {
   it('passes parsed options to the injected client', async () => {
     const createVmEntitlements = vi.fn<ApiClient['createVmEntitlements']>(() => Promise.resolve([]));
     const program = new Command('t').exitOverride();
-    const io = captureIo();
+    const io = bufferIo();
     createApiRegistrar({
       createClient: () => Promise.resolve({ createVmEntitlements } as unknown as ApiClient),
     })(program, io);

@@ -1,27 +1,17 @@
 import { describe, expect, it } from 'vitest';
 import { main } from '../../src/cli/main';
-import { formatTable, parseIntegerOption, UsageError, type CliIo } from '../../src/cli/io';
-
-function captureIo(): CliIo & { out: string; err: string } {
-  const io = {
-    out: '',
-    err: '',
-    stdout: (text: string) => void (io.out += text),
-    stderr: (text: string) => void (io.err += text),
-  };
-  return io;
-}
+import { bufferIo, formatTable, parseIntegerOption, UsageError } from '../../src/cli/io';
 
 describe('cli main', () => {
   it('exits 2 with a message for an unknown command', async () => {
-    const io = captureIo();
+    const io = bufferIo();
     const code = await main(['node', 'fortiflex-scaler', 'no-such-command'], io);
     expect(code).toBe(2);
     expect(io.err).toMatch(/^error: /);
   });
 
   it('exits 0 and prints help for --help', async () => {
-    const io = captureIo();
+    const io = bufferIo();
     const code = await main(['node', 'fortiflex-scaler', '--help'], io);
     expect(code).toBe(0);
     expect(io.out).toMatch(/Usage: fortiflex-scaler/);

@@ -96,7 +96,14 @@ function parameters(options: Options): ParameterInput[] {
 const DAY = /^\d{4}-\d{2}-\d{2}$/;
 function day(options: Options, key: string, flag: string): string {
   const value = str(options, key);
-  if (value === undefined || !DAY.test(value) || Number.isNaN(Date.parse(`${value}T00:00:00Z`))) {
+  // Date.parse rolls impossible days over (2026-02-30 becomes 2026-03-02), so the round trip must match.
+  const parsed = value !== undefined && DAY.test(value) ? new Date(`${value}T00:00:00Z`) : undefined;
+  if (
+    value === undefined ||
+    !parsed ||
+    Number.isNaN(parsed.getTime()) ||
+    parsed.toISOString().slice(0, 10) !== value
+  ) {
     throw new UsageError(`${flag}: "${value ?? ''}" is not a date; expected YYYY-MM-DD`);
   }
   return value;
@@ -200,7 +207,9 @@ export function createApiRegistrar(deps: ApiCommandDeps = {}): (program: Command
         });
 
     // programs
-    const programs = root.command('programs').description('FortiFlex programs');
+    const programs = root
+      .command('programs')
+      .description('programs of the API user and their points balance');
     leaf(
       programs,
       'list',
@@ -233,7 +242,9 @@ export function createApiRegistrar(deps: ApiCommandDeps = {}): (program: Command
       .option('--account-id <N>', 'account id');
 
     // configs
-    const configs = root.command('configs').description('FortiFlex configurations');
+    const configs = root
+      .command('configs')
+      .description('configurations: list, create, update, enable, disable');
     leaf(configs, 'list', 'list the configurations of a program (configs/list)', async (client, o, json) => {
       const q = compact({
         programSerialNumber: str(o, 'program')!,
@@ -293,11 +304,13 @@ export function createApiRegistrar(deps: ApiCommandDeps = {}): (program: Command
     }
 
     // entitlements
-    const entitlements = root.command('entitlements').description('FortiFlex entitlements');
-    const withScope = (command: Command, what: string): Command =>
+    const entitlements = root
+      .command('entitlements')
+      .description('entitlements: list, create, change state, tokens, points');
+    const withScope = (command: Command, purpose: string): Command =>
       command
-        .option('--config-id <N>', `config id ${what}`)
-        .option('--account-id <N>', `account id (with --program) ${what}`)
+        .option('--config-id <N>', `config id, ${purpose}`)
+        .option('--account-id <N>', `account id (with --program), ${purpose}`)
         .option('--program <SN>', 'program serial number (with --account-id)');
     withScope(
       leaf(entitlements, 'list', 'list entitlements (entitlements/list)', async (client, o, json) => {
@@ -310,7 +323,7 @@ export function createApiRegistrar(deps: ApiCommandDeps = {}): (program: Command
         });
         printEntitlements(io, json, await (await client()).listEntitlements(scope, filters));
       }),
-      'to list',
+      'the scope to list',
     )
       .option('--serial <SN>', 'only this serial number')
       .option('--description <TEXT>', 'only this exact description')
@@ -424,7 +437,7 @@ export function createApiRegistrar(deps: ApiCommandDeps = {}): (program: Command
           const q = { serialNumber: str(o, 'serial')!, ...(scope ? { scope } : {}) };
           printEntitlements(io, json, await (await client())[verb](q));
         }).requiredOption('--serial <SN>', 'entitlement serial number'),
-        `(lets an "already ${state}" reply be confirmed as success)`,
+        `to confirm an "already ${state}" reply as success`,
       );
     }
     leaf(
@@ -537,7 +550,7 @@ export function createApiRegistrar(deps: ApiCommandDeps = {}): (program: Command
       .option('--status <STATUS>', 'entitlement status to consider, repeatable (e.g. PENDING)', collect);
 
     // tools
-    const tools = root.command('tools').description('FortiFlex tools');
+    const tools = root.command('tools').description('points calculator');
     leaf(tools, 'calc', 'points per day for a configuration (tools/calc)', async (client, o, json) => {
       const params = parameters(o);
       if (params.length === 0) throw new UsageError('--param: required; e.g. --param 1=2 --param 2=ENT');

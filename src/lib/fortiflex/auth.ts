@@ -29,14 +29,14 @@ export interface CredentialsProvider {
 export interface AccessToken {
   accessToken: string;
   refreshToken: string | undefined;
-  /** Epoch ms after which the token is no longer used. */
+  /** Epoch ms from which the token is renewed instead of used: `expires_in` minus the skew. */
   expiresAt: number;
 }
 
 /** OAuth client id of FortiFlex (the product's former name). */
 export const FORTIFLEX_CLIENT_ID = 'flexvm';
 
-/** Token reuse margin before `expires_in` runs out. */
+/** Token reuse margin before `expires_in` runs out (at most half the lifetime, for very short-lived tokens). */
 export const TOKEN_EXPIRY_SKEW_MS = 60_000;
 
 /** Dependencies of the token manager; `post` performs one auth-server request (with retries if it likes). */
@@ -62,7 +62,7 @@ export class TokenManager {
   /** The current access token, logging in first when there is none or it is about to expire. */
   async getToken(signal?: AbortSignal): Promise<string> {
     const token = this.current;
-    if (token && this.deps.now() < token.expiresAt - TOKEN_EXPIRY_SKEW_MS) return token.accessToken;
+    if (token && this.deps.now() < token.expiresAt) return token.accessToken;
     this.inflight ??= this.login(token?.refreshToken, signal).finally(() => {
       this.inflight = undefined;
     });
@@ -149,7 +149,9 @@ export class TokenManager {
       const expiresIn = Number(parsed.expires_in);
       // 3600 s is the fallback Fortinet's own Postman collection uses when expires_in is missing.
       const lifetimeMs = (Number.isFinite(expiresIn) && expiresIn > 0 ? expiresIn : 3600) * 1000;
-      return { accessToken, refreshToken: refresh, expiresAt: this.deps.now() + lifetimeMs };
+      // Without the cap, a lifetime shorter than the skew would make every call log in again.
+      const skewMs = Math.min(TOKEN_EXPIRY_SKEW_MS, lifetimeMs / 2);
+      return { accessToken, refreshToken: refresh, expiresAt: this.deps.now() + lifetimeMs - skewMs };
     }
     if (response.status >= 500) {
       throw new FortiFlexError(OPERATION, `auth server error (HTTP ${response.status})`, {

@@ -74,8 +74,12 @@ export interface FortiFlexClientOptions {
   maxRetries?: number;
   /** Receives retry and re-login notes; never secrets. */
   logger?: { debug?(m: string): void; warn?(m: string): void };
-  /** Waits between retries and in the rate limiter. @default setTimeout-based */
-  sleep?: (ms: number) => Promise<void>;
+  /**
+   * Waits between retries and in the rate limiter. The signal fires when the caller aborts or the total budget
+   * runs out; honour it to release timers early (the client stops waiting either way).
+   * @default setTimeout-based, cleared on abort
+   */
+  sleep?: (ms: number, signal?: AbortSignal) => Promise<void>;
   /** Jitter source in [0, 1). @default Math.random */
   random?: () => number;
   /** Clock for token expiry, deadlines and the rate limiter, epoch ms. @default Date.now */
@@ -128,7 +132,22 @@ interface CallContext {
 type Resolution<T> = { done: true; value: T } | { done: false };
 const NOT_DONE = { done: false } as const;
 
-const defaultSleep = (ms: number): Promise<void> => new Promise((resolve) => setTimeout(resolve, ms));
+/**
+ * Sleeps `ms`, resolving early when `signal` fires: the caller turns the abort into its own error, and the timer
+ * must not outlive the operation (a pending Retry-After wait would otherwise keep a CLI process alive).
+ */
+function defaultSleep(ms: number, signal?: AbortSignal): Promise<void> {
+  return new Promise((resolve) => {
+    if (signal?.aborted) return resolve();
+    const done = (): void => {
+      clearTimeout(timer);
+      signal?.removeEventListener('abort', done);
+      resolve();
+    };
+    const timer = setTimeout(done, ms);
+    signal?.addEventListener('abort', done, { once: true });
+  });
+}
 
 /** Drops undefined fields so the API never sees `"field": undefined` turned into absence inconsistently. */
 function compact(body: Record<string, unknown>): Record<string, unknown> {
@@ -144,8 +163,8 @@ export class FortiFlexClient {
   private readonly attemptTimeoutMs: number;
   private readonly totalTimeoutMs: number;
   private readonly maxRetries: number;
-  private readonly logger: FortiFlexClientOptions['logger'];
-  private readonly sleepFn: (ms: number) => Promise<void>;
+  private readonly logger: NonNullable<FortiFlexClientOptions['logger']>;
+  private readonly sleepFn: (ms: number, signal?: AbortSignal) => Promise<void>;
   private readonly random: () => number;
   private readonly now: () => number;
   private readonly backoff: BackoffOptions;
@@ -161,19 +180,21 @@ export class FortiFlexClient {
     this.attemptTimeoutMs = options.attemptTimeoutMs ?? 30_000;
     this.totalTimeoutMs = options.totalTimeoutMs ?? 120_000;
     this.maxRetries = options.maxRetries ?? 4;
-    this.logger = options.logger;
+    this.logger = redactingLogger(options.logger, this.secrets);
     this.sleepFn = options.sleep ?? defaultSleep;
     this.random = options.random ?? Math.random;
     this.now = options.now ?? Date.now;
     this.backoff = { ...DEFAULT_BACKOFF, ...options.backoff };
-    this.limiter = new RateLimiter(options.rateLimit ?? {}, this.now, (ms, signal) => this.pause(ms, signal));
+    this.limiter = new RateLimiter(options.rateLimit ?? {}, this.now, (ms, signal) =>
+      signal ? this.pause(ms, signal, () => new FortiFlexAbortError('rate limit wait')) : this.sleepFn(ms),
+    );
     this.tokens = new TokenManager({
       credentials: options.credentials,
       now: this.now,
       post: (body, signal) => this.postAuth(body, signal),
       rememberSecret: (secret) => this.secrets.add(secret),
       onLogin: () => void (this.counters.logins += 1),
-      ...(this.logger ? { logger: this.logger } : {}),
+      logger: this.logger,
     });
   }
 
@@ -543,7 +564,7 @@ export class FortiFlexClient {
           );
           const entitlement = current.find((e) => e.serialNumber === q.serialNumber);
           if (entitlement?.status === target) {
-            this.logger?.debug?.(
+            this.logger.debug?.(
               `${ctx.operation}: already ${target} (confirmed by re-read after ${error.name})`,
             );
             return { done: true, value: entitlement };
@@ -579,7 +600,7 @@ export class FortiFlexClient {
                 a.startDate.localeCompare(b.startDate) || a.serialNumber.localeCompare(b.serialNumber),
             );
           if (fresh.length === expect.count) {
-            this.logger?.debug?.(
+            this.logger.debug?.(
               `${ctx.operation}: found ${fresh.length} created entitlement(s) after ${error.name}`,
             );
             return { done: true, value: fresh };
@@ -603,7 +624,7 @@ export class FortiFlexClient {
       return await read();
     } catch (error) {
       if (error instanceof FortiFlexAbortError) throw error;
-      this.logger?.warn?.(`${ctx.operation}: could not verify the outcome (${errorText(error)})`);
+      this.logger.warn?.(`${ctx.operation}: could not verify the outcome (${errorText(error)})`);
       throw original;
     }
   }
@@ -651,10 +672,18 @@ export class FortiFlexClient {
           if (resolution.done) return resolution.value;
         }
         if (!error.retryable || retry >= this.maxRetries) throw error;
+        // A server asking for a longer pause than we honour (e.g. the hourly budget is spent) gets no extra
+        // request before then: each refused one may count against its error budget too.
+        if (
+          error instanceof FortiFlexRateLimitError &&
+          (error.retryAfterMs ?? 0) > this.backoff.maxRetryAfterMs
+        ) {
+          throw error;
+        }
         const delay = retryDelayMs(retry, error, this.random, this.backoff);
         if (this.now() + delay >= ctx.deadline) throw error;
-        this.logger?.debug?.(`${ctx.operation}: retry ${retry + 1} in ${delay} ms after ${error.name}`);
-        await this.pause(delay, ctx.signal, ctx);
+        this.logger.debug?.(`${ctx.operation}: retry ${retry + 1} in ${delay} ms after ${error.name}`);
+        await this.pause(delay, ctx.signal, () => this.interrupted(ctx));
       }
     }
   }
@@ -671,12 +700,7 @@ export class FortiFlexClient {
     for (let reauthenticated = false; ; reauthenticated = true) {
       await this.limiter.acquire(ctx.signal).catch((error: unknown) => {
         // The limiter's wait knows nothing of the operation; name it, and tell a spent budget from an abort.
-        if (!(error instanceof FortiFlexAbortError)) throw error;
-        throw ctx.totalSignal.aborted
-          ? new FortiFlexTimeoutError(ctx.operation, `total budget of ${this.totalTimeoutMs} ms used up`, {
-              timeoutMs: this.totalTimeoutMs,
-            })
-          : new FortiFlexAbortError(ctx.operation);
+        throw error instanceof FortiFlexAbortError ? this.interrupted(ctx) : error;
       });
       const token = await this.token(ctx);
       const raw = await this.post(ctx, this.apiUrl + path, body, {
@@ -696,7 +720,7 @@ export class FortiFlexClient {
           },
         );
       }
-      this.logger?.warn?.(`${ctx.operation}: security token rejected (${outcome.detail}); logging in again`);
+      this.logger.warn?.(`${ctx.operation}: security token rejected (${outcome.detail}); logging in again`);
     }
   }
 
@@ -705,9 +729,13 @@ export class FortiFlexClient {
     try {
       return await this.tokens.getToken(ctx.signal);
     } catch (error) {
-      // A shared login aborted by another caller's signal is not this caller's abort: let it retry.
-      if (error instanceof FortiFlexAbortError && !ctx.signal.aborted) {
-        throw new FortiFlexError(ctx.operation, 'login interrupted', { retryable: true });
+      if (error instanceof FortiFlexAbortError) {
+        // A shared login aborted by another caller's signal is not this caller's abort: let it retry.
+        if (!ctx.signal.aborted) {
+          throw new FortiFlexError(ctx.operation, 'login interrupted', { retryable: true });
+        }
+        if (ctx.totalSignal.aborted) throw this.budgetSpent(ctx.operation);
+        throw new FortiFlexAbortError(ctx.operation);
       }
       throw relabel(error, ctx.operation);
     }
@@ -733,11 +761,7 @@ export class FortiFlexClient {
     headers: Record<string, string>,
   ): Promise<RawResponse> {
     const remaining = ctx.deadline - this.now();
-    if (remaining <= 0) {
-      throw new FortiFlexTimeoutError(ctx.operation, `total budget of ${this.totalTimeoutMs} ms used up`, {
-        timeoutMs: this.totalTimeoutMs,
-      });
-    }
+    if (remaining <= 0) throw this.budgetSpent(ctx.operation);
     this.fetchImpl ??= this.fetchOption ?? (await loadNodeFetch());
     this.counters.calls += 1;
     return postJson(this.fetchImpl, {
@@ -752,43 +776,64 @@ export class FortiFlexClient {
     });
   }
 
-  /** Sleeps `ms` unless the signal fires first. */
-  private async pause(ms: number, signal?: AbortSignal, ctx?: CallContext): Promise<void> {
-    if (!signal) return this.sleepFn(ms);
-    const operation = ctx?.operation ?? 'wait';
-    const aborted = (): FortiFlexError =>
-      ctx?.totalSignal.aborted
-        ? new FortiFlexTimeoutError(operation, `total budget of ${this.totalTimeoutMs} ms used up`, {
-            timeoutMs: this.totalTimeoutMs,
-          })
-        : new FortiFlexAbortError(operation);
-    if (signal.aborted) throw aborted();
-    let onAbort: (() => void) | undefined;
-    const abortPromise = new Promise<never>((_, reject) => {
-      onAbort = () => reject(aborted());
+  /** Sleeps `ms` unless `signal` fires first, which ends the wait with the error `interrupted` returns. */
+  private async pause(ms: number, signal: AbortSignal, interrupted: () => FortiFlexError): Promise<void> {
+    if (signal.aborted) throw interrupted();
+    let onAbort: () => void = () => undefined;
+    const aborted = new Promise<never>((_, reject) => {
+      onAbort = () => reject(interrupted());
       signal.addEventListener('abort', onAbort, { once: true });
     });
     try {
-      await Promise.race([this.sleepFn(ms), abortPromise]);
+      await Promise.race([this.sleepFn(ms, signal), aborted]);
     } finally {
-      if (onAbort) signal.removeEventListener('abort', onAbort);
+      signal.removeEventListener('abort', onAbort);
     }
   }
 
-  /** Removes every known secret from an error (message, stack, detail, and its cause chain) before it leaves the client. */
+  /** The error for an operation cut short by its signal: the total budget ran out, or the caller aborted. */
+  private interrupted(ctx: CallContext): FortiFlexError {
+    return ctx.totalSignal.aborted ? this.budgetSpent(ctx.operation) : new FortiFlexAbortError(ctx.operation);
+  }
+
+  private budgetSpent(operation: string): FortiFlexTimeoutError {
+    return new FortiFlexTimeoutError(operation, `total budget of ${this.totalTimeoutMs} ms used up`, {
+      timeoutMs: this.totalTimeoutMs,
+    });
+  }
+
+  /**
+   * Removes every known secret from an error before it leaves the client: every own string property (message,
+   * stack, detail, apiMessage, …) of the error and of each error in its `cause` chain.
+   */
   private scrub(error: unknown): unknown {
-    let current: unknown = error;
-    for (let depth = 0; depth < 5 && current instanceof Error; depth += 1) {
-      const target = current as Error & { detail?: string };
-      target.message = redactSecrets(target.message, this.secrets);
-      if (target.stack) target.stack = redactSecrets(target.stack, this.secrets);
-      if (typeof target.detail === 'string') {
-        Object.defineProperty(target, 'detail', { value: redactSecrets(target.detail, this.secrets) });
+    const seen = new Set<Error>();
+    for (
+      let current: unknown = error;
+      current instanceof Error && !seen.has(current);
+      current = current.cause
+    ) {
+      seen.add(current);
+      for (const key of Object.getOwnPropertyNames(current)) {
+        const value: unknown = (current as unknown as Record<string, unknown>)[key];
+        if (typeof value !== 'string') continue;
+        const clean = redactSecrets(value, this.secrets);
+        if (clean !== value) Object.defineProperty(current, key, { value: clean });
       }
-      current = target.cause;
     }
     return error;
   }
+}
+
+/** Wraps the caller's logger so that no line can carry a secret the client has seen (server messages are quoted). */
+function redactingLogger(
+  logger: FortiFlexClientOptions['logger'],
+  secrets: ReadonlySet<string>,
+): { debug(m: string): void; warn(m: string): void } {
+  return {
+    debug: (m) => logger?.debug?.(redactSecrets(m, secrets)),
+    warn: (m) => logger?.warn?.(redactSecrets(m, secrets)),
+  };
 }
 
 function withTrailingSlash(url: string): string {

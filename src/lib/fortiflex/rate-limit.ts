@@ -3,6 +3,7 @@
  * through. FortiFlex does not document its limits (one guide claims 100/min and 1000/h, with an error budget
  * on top), so the defaults stay below that and callers wait rather than fail.
  */
+import { FortiFlexAbortError } from './errors';
 
 /** Requests allowed per window; `Infinity` switches a bucket off. */
 export interface RateLimitOptions {
@@ -17,6 +18,8 @@ export const DEFAULT_RATE_LIMIT: Readonly<Required<RateLimitOptions>> = Object.f
   perMinute: 90,
   perHour: 900,
 });
+
+const WAIT = 'rate limit wait';
 
 interface Bucket {
   capacity: number;
@@ -55,17 +58,29 @@ export class RateLimiter {
     return this.buckets.length > 0;
   }
 
-  /** Waits until both buckets hold a token, then takes one from each. Callers are served in order. */
+  /**
+   * Waits until both buckets hold a token, then takes one from each. Callers are served in order. An aborted
+   * caller leaves the line at once with a {@link FortiFlexAbortError} and takes no token.
+   */
   acquire(signal?: AbortSignal): Promise<void> {
     if (!this.enabled) return Promise.resolve();
     const turn = this.queue.then(() => this.take(signal));
     // The next waiter queues behind this one whether it succeeds or is aborted.
     this.queue = turn.catch(() => undefined);
-    return turn;
+    if (!signal) return turn;
+    // While queued behind others this caller is not sleeping yet, so its signal is watched here as well.
+    return new Promise<void>((resolve, reject) => {
+      const onAbort = (): void => reject(new FortiFlexAbortError(WAIT));
+      if (signal.aborted) onAbort();
+      else signal.addEventListener('abort', onAbort, { once: true });
+      turn.then(resolve, reject).finally(() => signal.removeEventListener('abort', onAbort));
+    });
   }
 
   private async take(signal?: AbortSignal): Promise<void> {
     for (;;) {
+      // An abort while queued must not spend a token on a request that will never be sent.
+      if (signal?.aborted) throw new FortiFlexAbortError(WAIT);
       const now = this.now();
       let waitMs = 0;
       for (const bucket of this.buckets) {

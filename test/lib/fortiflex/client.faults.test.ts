@@ -113,6 +113,36 @@ describe('reads retry transient faults', () => {
     expect((error as FortiFlexRateLimitError).retryAfterMs).toBe(7000);
   });
 
+  it('fails at once, without another request, when Retry-After exceeds the longest wait it honours', async () => {
+    const { client, fake, sleeps } = setup(
+      { 'programs/list': { status: 429, headers: { 'Retry-After': '3600' }, body: {} } },
+      // A budget long enough to wait: the refusal must come from the Retry-After cap, not the deadline.
+      { totalTimeoutMs: 10 * 3_600_000 },
+    );
+    const error = await client.listPrograms().catch((e: unknown) => e);
+    expect(error).toBeInstanceOf(FortiFlexRateLimitError);
+    expect((error as FortiFlexRateLimitError).retryAfterMs).toBe(3_600_000);
+    expect(sleeps).toEqual([]);
+    expect(fake.callsTo('programs/list')).toHaveLength(1);
+  });
+
+  it('leaves no timer running when the caller aborts a Retry-After wait', async () => {
+    const timers = (): number => process.getActiveResourcesInfo().filter((r) => r === 'Timeout').length;
+    const { client, fake } = setup(
+      { 'programs/list': { status: 429, headers: { 'Retry-After': '60' }, body: {} } },
+      { sleep: undefined },
+    );
+    const before = timers();
+    const controller = new AbortController();
+    const pending = client.listPrograms({ signal: controller.signal }).catch((e: unknown) => e);
+    await new Promise((resolve) => setTimeout(resolve, 20));
+    expect(fake.callsTo('programs/list')).toHaveLength(1);
+    expect(timers()).toBeGreaterThan(before);
+    controller.abort();
+    expect(await pending).toBeInstanceOf(FortiFlexAbortError);
+    expect(timers()).toBe(before);
+  });
+
   it('times out a hanging attempt and retries it', async () => {
     const { client, fake } = setup({ 'programs/list': [{ hang: true }, programs] }, { attemptTimeoutMs: 20 });
     await expect(client.listPrograms()).resolves.toHaveLength(1);
@@ -222,6 +252,35 @@ describe('token lifecycle', () => {
     });
   });
 
+  it('reuses a token that lives less than the skew for half its lifetime instead of logging in every call', async () => {
+    let now = 0;
+    const { client, fake } = setup(
+      {
+        'oauth/token': { body: { access_token: 'short-lived-token-1', expires_in: 30 } },
+        'programs/list': programs,
+      },
+      { now: () => now },
+    );
+    await client.listPrograms();
+    now += 14_000;
+    await client.listPrograms();
+    expect(fake.callsTo('oauth/token')).toHaveLength(1);
+    now += 2_000;
+    await client.listPrograms();
+    expect(fake.callsTo('oauth/token')).toHaveLength(2);
+  });
+
+  it('reports a login that outlasts the total budget as FortiFlexTimeoutError of the operation', async () => {
+    const { client, fake } = setup(
+      { 'oauth/token': { hang: true }, 'programs/list': programs },
+      { totalTimeoutMs: 30, attemptTimeoutMs: 5_000 },
+    );
+    const error = await client.listPrograms().catch((e: unknown) => e);
+    expect(error).toBeInstanceOf(FortiFlexTimeoutError);
+    expect(String(error)).toMatch(/programs\/list: total budget of 30 ms used up/);
+    expect(fake.callsTo('programs/list')).toHaveLength(0);
+  });
+
   it('falls back to the password grant when the refresh token is refused', async () => {
     let now = 0;
     const { client, fake } = setup(
@@ -322,9 +381,14 @@ describe('token lifecycle', () => {
     const error = await client.listPrograms().catch((e: unknown) => e);
     expect(error).toBeInstanceOf(FortiFlexAuthError);
     expect(invalidate).toHaveBeenCalled();
-    const everything = [String(error), (error as Error).stack ?? '', JSON.stringify(error), ...logs].join(
-      '\n',
-    );
+    const everything = [
+      String(error),
+      (error as Error).stack ?? '',
+      JSON.stringify(error),
+      String((error as Error).cause),
+      JSON.stringify((error as Error).cause),
+      ...logs,
+    ].join('\n');
     expect(everything).toMatch(/programs\/list: login failed: oauth\/token: credentials rejected \(HTTP 400/);
     expect(everything).not.toContain(PASSWORD);
     expect(everything).not.toContain(USERNAME);
@@ -340,7 +404,11 @@ describe('token lifecycle', () => {
     });
     const error = await client.listPrograms().catch((e: unknown) => e);
     expect(error).toBeInstanceOf(FortiFlexApiError);
-    const everything = [String(error), (error as Error).stack ?? '', ...logs].join('\n');
+    // JSON.stringify covers every enumerable property a logger might serialize (apiMessage, detail, …).
+    const everything = [String(error), (error as Error).stack ?? '', JSON.stringify(error), ...logs].join(
+      '\n',
+    );
+    expect((error as FortiFlexApiError).apiMessage).toContain('[redacted]');
     expect(everything).toContain('[redacted]');
     expect(everything).not.toContain(token);
     expect(everything).not.toContain(PASSWORD);
@@ -574,6 +642,36 @@ describe('client-side rate limiter', () => {
 });
 
 describe('rate limiter waits and budgets', () => {
+  it('lets a caller queued behind another rate-limit wait abort at once without sending a request', async () => {
+    let now = 0;
+    let releaseWait: () => void = () => undefined;
+    const { client, fake } = setup(
+      { 'programs/list': programs },
+      {
+        rateLimit: { perMinute: 1, perHour: Infinity },
+        now: () => now,
+        sleep: (ms) =>
+          new Promise<void>((resolve) => {
+            releaseWait = () => {
+              now += ms;
+              resolve();
+            };
+          }),
+      },
+    );
+    await client.listPrograms();
+    const waiting = client.listPrograms();
+    const controller = new AbortController();
+    const queued = client.listPrograms({ signal: controller.signal }).catch((e: unknown) => e);
+    controller.abort();
+    const error = await queued;
+    expect(error).toBeInstanceOf(FortiFlexAbortError);
+    expect(String(error)).toMatch(/programs\/list: aborted by the caller/);
+    releaseWait();
+    await expect(waiting).resolves.toHaveLength(1);
+    expect(fake.callsTo('programs/list')).toHaveLength(2);
+  });
+
   it('ends a rate-limit wait with FortiFlexTimeoutError naming the operation when the total budget runs out', async () => {
     const { client } = setup(
       { 'programs/list': programs },
