@@ -8,11 +8,9 @@
  * Targets: p99 claim overhead < 20 ms, webhook p99 < 50 ms.
  */
 import { randomBytes } from 'node:crypto';
-import { HttpRequest, InvocationContext, type HttpResponseInit } from '@azure/functions';
+import type { HttpRequest, HttpResponseInit, InvocationContext } from '@azure/functions';
 import { poolMarker, type PoolDeps } from '../src/app/pools';
 import { startAzurite } from '../src/dev/azurite';
-import { createClaimHandler } from '../src/functions/claims';
-import { createScaleHandler } from '../src/functions/scale';
 import { FortiFlexClient } from '../src/lib/fortiflex';
 import { validatePolicy } from '../src/lib/rules';
 import { createStateStore } from '../src/lib/state';
@@ -57,11 +55,41 @@ async function measure(
   return { p50: percentile(times, 50), p99: percentile(times, 99) };
 }
 
-const context = () => new InvocationContext({ functionName: 'bench', logHandler: () => undefined });
+/**
+ * Loads `@azure/functions` and the function modules. Outside the Functions host the package announces
+ * "test mode" once and once per registered function; those lines are expected here and only clutter the
+ * figures, so they are dropped while the modules load. Anything else still reaches the console.
+ */
+async function loadFunctions() {
+  const warn = console.warn;
+  console.warn = (...args: unknown[]) => {
+    if (typeof args[0] === 'string' && args[0].includes('"@azure/functions" package')) return;
+    warn(...args);
+  };
+  try {
+    const [functions, claims, scale] = await Promise.all([
+      import('@azure/functions'),
+      import('../src/functions/claims.js'),
+      import('../src/functions/scale.js'),
+    ]);
+    return {
+      functions,
+      createClaimHandler: claims.createClaimHandler,
+      createScaleHandler: scale.createScaleHandler,
+    };
+  } finally {
+    console.warn = warn;
+  }
+}
+
 const fmt = (ms: number): string => `${ms.toFixed(2)} ms`;
 
 /** Runs the benchmark and prints its figures. */
 export async function run(log: (line: string) => void): Promise<void> {
+  const { functions, createClaimHandler, createScaleHandler } = await loadFunctions();
+  const { HttpRequest, InvocationContext } = functions;
+  const context = (): InvocationContext =>
+    new InvocationContext({ functionName: 'bench', logHandler: () => undefined });
   const azurite = await startAzurite();
   const sim = await startSimulator({ seed: seed(), latencyMs: 0 });
   try {
@@ -138,9 +166,18 @@ export async function run(log: (line: string) => void): Promise<void> {
           `ratio p99 ${(m.p99 / Math.max(baseline.p99, 0.001)).toFixed(0)}x`,
       );
     }
-    const claimOverhead = Math.max(first.p99, repeat.p99) - baseline.p99;
-    log(`target: p99 claim overhead < 20 ms → ${fmt(claimOverhead)} ${claimOverhead < 20 ? 'OK' : 'MISSED'}`);
-    log(`target: webhook p99 < 50 ms → ${fmt(webhook.p99)} ${webhook.p99 < 50 ? 'OK' : 'MISSED'}`);
+    const targets: [string, number, number][] = [
+      ['first claim p99 overhead', first.p99 - baseline.p99, 20],
+      ['repeat claim p99 overhead', repeat.p99 - baseline.p99, 20],
+      ['webhook p99 to 202', webhook.p99, 50],
+    ];
+    log('');
+    for (const [name, value, limit] of targets) {
+      log(
+        `TARGET ${name.padEnd(26)} ${fmt(value).padStart(9)}  (< ${limit} ms)  ${value < limit ? 'OK' : 'MISSED'}`,
+      );
+    }
+    log('');
     log(`simulator requests: ${JSON.stringify(sim.stats().requests)}`);
   } finally {
     await sim.stop();

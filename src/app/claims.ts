@@ -22,12 +22,21 @@ import type { Pool } from '../lib/rules';
 import { ConcurrencyError, type ClaimRecord } from '../lib/state';
 import {
   findPool,
+  freshInventory,
+  hintedInventory,
   isMarkedForRelease,
+  isPoolMember,
   isReleasedByScaler,
-  loadInventory,
+  memberBeingTried,
+  memberRole,
+  noteClaimed,
+  noteMember,
+  noteReleased,
+  peekHint,
   poolDescription,
   poolLeaseName,
   POOL_ACTIONS,
+  tryingMember,
   withLease,
   type PoolDeps,
   type PoolInventory,
@@ -121,9 +130,17 @@ function expiry(pool: Pool, now: Date): string | undefined {
     : undefined;
 }
 
-async function readEntitlement(deps: PoolDeps, pool: Pool, serialNumber: string): Promise<Entitlement> {
+async function findEntitlement(
+  deps: PoolDeps,
+  pool: Pool,
+  serialNumber: string,
+): Promise<Entitlement | undefined> {
   const listed = await deps.client.listEntitlements(scopeOf(pool), { serialNumber });
-  const entitlement = listed.find((candidate) => candidate.serialNumber === serialNumber);
+  return listed.find((candidate) => candidate.serialNumber === serialNumber);
+}
+
+async function readEntitlement(deps: PoolDeps, pool: Pool, serialNumber: string): Promise<Entitlement> {
+  const entitlement = await findEntitlement(deps, pool, serialNumber);
   if (!entitlement) throw new Error(`pool "${pool.name}": entitlement ${serialNumber} is not listed`);
   return entitlement;
 }
@@ -132,6 +149,10 @@ async function readEntitlement(deps: PoolDeps, pool: Pool, serialNumber: string)
  * Claims a license of `poolName` for `instanceId` (already normalised). Throws {@link PoolAtMaxError} when
  * the pool is full, `UnknownPoolError` for an unknown pool and `PoolBusyError` when the pool must grow but
  * its lease stays busy.
+ *
+ * Critical path of a first claim that a free member can satisfy: this worker's inventory hint (memory), then
+ * a point read of one member (entitlement and record, together), then the claim row, then the audit row.
+ * Nothing lists the pool on that path; the hint is refreshed in the background.
  */
 export async function claimLicense(
   deps: PoolDeps,
@@ -141,27 +162,56 @@ export async function claimLicense(
 ): Promise<ClaimOutcome> {
   const policy = await deps.loadPolicy();
   const pool = findPool(policy, poolName);
-  // A repeat reads only its claim row and its one entitlement: cheap even in a retry storm.
-  const existing = await deps.store.claims.get(pool.name, instanceId);
-  if (existing) return repeatClaim(deps, pool, existing);
-
-  const now = deps.now();
-  const inventory = await loadInventory(deps, policy, pool, now);
-  if (atMax(inventory)) throw new PoolAtMaxError(numbers(inventory));
-  // Fast path: a license the pool already holds for instances; no growth, so no lease.
-  // A few tries only: when those serials are taken, the snapshot is stale and the lease path re-reads it.
-  for (const member of rotate(heldFree(inventory), instanceId).slice(0, FAST_PATH_TRIES)) {
-    const result = await tryClaim(deps, pool, instanceId, member, now, options, 'held');
-    if (result) return result;
+  let hint = peekHint(deps, policy, pool);
+  if (!hint) {
+    // No usable hint: the claim row is read while the hint loads, so a repeat need not wait for the load.
+    const loading = hintedInventory(deps, policy, pool);
+    loading.catch(() => undefined);
+    const existing = await deps.store.claims.get(pool.name, instanceId);
+    if (existing) return repeatClaim(deps, pool, existing);
+    hint = await loading;
+  } else if (knowsClaim(hint, instanceId)) {
+    // A claim this worker knows of is read first: a repeat costs its claim row and its one entitlement. An
+    // unknown instance skips that read, because the claim row's insert-if-absent on the instance id sends a
+    // repeat that the hint missed to the same place (see tryClaim).
+    const existing = await deps.store.claims.get(pool.name, instanceId);
+    if (existing) return repeatClaim(deps, pool, existing);
+  }
+  if (fastPathOpen(hint)) {
+    // A few tries only: when those serials are taken, the hint is stale and the lease path reads afresh.
+    const tried = new Set<string>();
+    for (let tries = 0; tries < FAST_PATH_TRIES; tries += 1) {
+      // The hint as it is now: claims of this worker that finished meanwhile are already in it.
+      const current = tries === 0 ? hint : await hintedInventory(deps, policy, pool);
+      if (!fastPathOpen(current)) break;
+      const member = rotate(heldFree(current), instanceId).find(
+        ({ entitlement: { serialNumber } }) =>
+          !tried.has(serialNumber) && !memberBeingTried(deps.store, pool, serialNumber),
+      );
+      if (!member) break;
+      tried.add(member.entitlement.serialNumber);
+      const result = await tryFreeMember(deps, pool, instanceId, member.entitlement.serialNumber, options);
+      if (result) return result;
+    }
+  } else if (atMax(hint)) {
+    // The hint says full: answer from fresh reads (an instance that holds a claim still gets it back).
+    const [existing, fresh] = await Promise.all([
+      deps.store.claims.get(pool.name, instanceId),
+      freshInventory(deps, policy, pool),
+    ]);
+    if (existing) return repeatClaim(deps, pool, existing);
+    if (atMax(fresh)) throw new PoolAtMaxError(numbers(fresh));
   }
   return withLease(
     deps,
     poolLeaseName(pool.name),
     async () => {
-      const again = await deps.store.claims.get(pool.name, instanceId);
+      const [again, fresh] = await Promise.all([
+        deps.store.claims.get(pool.name, instanceId),
+        freshInventory(deps, policy, pool),
+      ]);
       if (again) return repeatClaim(deps, pool, again);
       const at = deps.now();
-      const fresh = await loadInventory(deps, policy, pool, at);
       if (atMax(fresh)) throw new PoolAtMaxError(numbers(fresh));
       const candidates: [PoolMember[], ClaimSource][] = [
         [heldFree(fresh), 'held'],
@@ -182,6 +232,7 @@ export async function claimLicense(
         ...(pool.folderPath ? { folderPath: pool.folderPath } : {}),
       });
       if (!created) throw new Error(`pool "${pool.name}": FortiFlex created no entitlement`);
+      noteMember(deps.store, pool, created.serialNumber, created, undefined);
       const member: PoolMember = { entitlement: created, role: 'held' };
       const result = await tryClaim(deps, pool, instanceId, member, at, options, 'created');
       if (!result) throw new Error(`pool "${pool.name}": new entitlement ${created.serialNumber} was taken`);
@@ -189,6 +240,61 @@ export async function claimLicense(
     },
     { waitMs: options.leaseWaitMs ?? 20_000 },
   );
+}
+
+function knowsClaim(inventory: PoolInventory, instanceId: string): boolean {
+  return (
+    inventory.members.some((member) => member.claim?.instanceId === instanceId) ||
+    inventory.orphanClaims.some((claim) => claim.instanceId === instanceId)
+  );
+}
+
+/**
+ * Whether a claim may take a free member the hint shows without the lease. Taking a member the pool already
+ * holds adds nothing to the pool, and a pool whose claimed, held and in-use members number at most `max`
+ * cannot pass `max` that way however stale the claim counts are: the pool only grows under the lease with
+ * fresh reads, within `max`. Otherwise (max lowered by a schedule, a debt of claimed members marked for
+ * release) only fresh reads under the lease may decide.
+ */
+function fastPathOpen(inventory: PoolInventory): boolean {
+  const potential = inventory.members.filter(
+    (m) => m.claim !== undefined || m.role === 'held' || m.role === 'inUseOutsideClaims',
+  ).length;
+  return !atMax(inventory) && potential <= inventory.bounds.max;
+}
+
+/**
+ * Tries a member the hint shows free: reads its entitlement and record afresh and takes it only if they
+ * still make it a free held member of the pool (never one in use outside claims, marked for release or
+ * stopped: those are the lease path's). Returns undefined when it is not free after all or was taken.
+ */
+async function tryFreeMember(
+  deps: PoolDeps,
+  pool: Pool,
+  instanceId: string,
+  serialNumber: string,
+  options: ClaimOptions,
+): Promise<ClaimOutcome | undefined> {
+  const done = tryingMember(deps.store, pool, serialNumber);
+  if (!done) return undefined;
+  try {
+    const [entitlement, record] = await Promise.all([
+      findEntitlement(deps, pool, serialNumber),
+      deps.store.records.get(serialNumber),
+    ]);
+    const free =
+      entitlement !== undefined &&
+      isPoolMember(pool, entitlement, record) &&
+      memberRole(entitlement, record) === 'held';
+    if (!free) {
+      noteMember(deps.store, pool, serialNumber, entitlement, record);
+      return undefined;
+    }
+    const member: PoolMember = { entitlement, record, role: 'held' };
+    return await tryClaim(deps, pool, instanceId, member, deps.now(), options, 'held');
+  } finally {
+    done();
+  }
 }
 
 const isActive = (member: PoolMember): boolean => member.entitlement.status === 'ACTIVE';
@@ -240,25 +346,28 @@ async function repeatClaim(
   claim: ClaimRecord,
   known?: Entitlement,
 ): Promise<ClaimOutcome> {
-  let entitlement = known ?? (await readEntitlement(deps, pool, claim.serialNumber));
-  if (entitlement.status === 'STOPPED') {
-    entitlement = await deps.client.reactivateEntitlement({
-      serialNumber: claim.serialNumber,
-      scope: scopeOf(pool),
-    });
-  }
   const now = deps.now();
   const expiresAt = expiry(pool, now);
   const renewedMs = Date.parse(claim.renewedAt ?? claim.claimedAt);
   // Renew at most every tenth of the TTL: repeats stay read-only in a retry storm.
   const due = !(now.getTime() - renewedMs < (pool.claimTtlMinutes ?? 0) * 6_000);
-  if (expiresAt && due) {
-    // Renewal is best effort: a concurrent repeat renewing the same claim is just as good.
-    await deps.store.claims
-      .update({ ...claim, renewedAt: now.toISOString(), expiresAt })
-      .catch((error: unknown) => {
-        if (!(error instanceof ConcurrencyError)) throw error;
-      });
+  // Renewal is best effort (a concurrent repeat renewing the same claim is just as good) and independent of
+  // the entitlement, so both go out together.
+  const renewal =
+    expiresAt && due
+      ? deps.store.claims.update({ ...claim, renewedAt: now.toISOString(), expiresAt }).then(
+          () => undefined,
+          (error: unknown) => {
+            if (!(error instanceof ConcurrencyError)) throw error;
+          },
+        )
+      : Promise.resolve();
+  let [entitlement] = await Promise.all([known ?? readEntitlement(deps, pool, claim.serialNumber), renewal]);
+  if (entitlement.status === 'STOPPED') {
+    entitlement = await deps.client.reactivateEntitlement({
+      serialNumber: claim.serialNumber,
+      scope: scopeOf(pool),
+    });
   }
   return {
     serialNumber: entitlement.serialNumber,
@@ -291,11 +400,17 @@ async function tryClaim(
     ...(expiry(pool, now) ? { expiresAt: expiry(pool, now) } : {}),
   };
   try {
-    await deps.store.claims.create(claim);
+    noteClaimed(deps.store, pool, await deps.store.claims.create(claim));
   } catch (error) {
     if (!(error instanceof ConcurrencyError)) throw error;
     const mine = await deps.store.claims.get(pool.name, instanceId);
-    return mine ? repeatClaim(deps, pool, mine) : undefined;
+    if (mine) {
+      noteClaimed(deps.store, pool, mine);
+      return repeatClaim(deps, pool, mine);
+    }
+    // Someone else holds the serial: the hint shows it claimed until a fresh snapshot says who.
+    noteClaimed(deps.store, pool, { ...claim, instanceId: '' });
+    return undefined;
   }
   try {
     let entitlement = member.entitlement;
@@ -343,6 +458,7 @@ async function tryClaim(
   } catch (error) {
     // The license could not be readied: give the serial back so another claim can use it.
     await deps.store.claims.delete(pool.name, instanceId).catch(() => undefined);
+    noteReleased(deps.store, pool, serialNumber);
     throw error;
   }
 }
@@ -435,6 +551,7 @@ export async function releaseRow(
     // Renewed meanwhile: the instance is alive and asked again; release what is there now.
     removed = await deps.store.claims.delete(pool.name, claim.instanceId);
   }
+  noteReleased(deps.store, pool, claim.serialNumber);
   await deps.store.events.remember(releaseKey(pool.name, claim.instanceId), RELEASE_MEMORY_MS, now);
   if (!removed) return false;
   await deps.store.audit

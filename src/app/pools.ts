@@ -408,3 +408,229 @@ export async function withLease<T>(
     done();
   }
 }
+
+/**
+ * Per-worker inventory hints: a recent snapshot of each pool's entitlements, records and claims, kept in
+ * memory so a first claim need not list the whole pool on its critical path. A hint only suggests which
+ * member to try and whether the fast path may be taken; it never decides. A claim re-reads the chosen
+ * member (entitlement and record, point reads) before it creates the claim row, and the insert-if-absent
+ * on instance and serial is what makes a claim. Growth, 409 answers and every lease-path decision use fresh
+ * reads. Changes this worker makes (claims, releases, fresh reads of a member) are laid over the snapshot
+ * until a snapshot taken after them replaces it.
+ */
+const HINT_REFRESH_AFTER_MS = 5_000;
+/** Past this age a hint is not used at all: the claim waits for a fresh snapshot. */
+const HINT_MAX_AGE_MS = 15_000;
+
+type HintChange =
+  | { at: number; kind: 'claim'; claim: ClaimRecord }
+  | { at: number; kind: 'release'; serialNumber: string }
+  | {
+      at: number;
+      kind: 'fresh';
+      serialNumber: string;
+      entitlement?: Entitlement;
+      record?: EntitlementRecord;
+    };
+
+interface HintSnapshot {
+  /** Wall-clock ms when its reads started: changes noted at or after it are laid over it. */
+  startedAt: number;
+  entitlements: Entitlement[];
+  records: EntitlementRecord[];
+  claims: ClaimRecord[];
+}
+
+interface HintState {
+  snapshot?: HintSnapshot;
+  loading?: Promise<HintSnapshot>;
+  changes: HintChange[];
+  /** Serials a claim of this worker is trying right now; other claims here pick another one first. */
+  trying: Set<string>;
+  built?: { version: number; pool: Pool; inventory: PoolInventory };
+  version: number;
+}
+
+const hints = new WeakMap<object, Map<string, HintState>>();
+
+const hintKey = (pool: Pool): string => `${pool.name}|${pool.configId}|${pool.fortiflex.accountId ?? ''}`;
+
+function hintState(store: object, pool: Pool): HintState {
+  let pools = hints.get(store);
+  if (!pools) hints.set(store, (pools = new Map()));
+  let state = pools.get(hintKey(pool));
+  if (!state) pools.set(hintKey(pool), (state = { changes: [], trying: new Set(), version: 0 }));
+  return state;
+}
+
+async function readSnapshot(deps: Pick<PoolDeps, 'client' | 'store'>, pool: Pool): Promise<HintSnapshot> {
+  const startedAt = Date.now();
+  const reads = startInventoryReads(deps, pool);
+  const [entitlements, records, claims] = await Promise.all([
+    reads.entitlements,
+    reads.records,
+    reads.claims,
+  ]);
+  return { startedAt, entitlements, records, claims };
+}
+
+function adopt(state: HintState, snapshot: HintSnapshot): void {
+  if (state.snapshot && state.snapshot.startedAt > snapshot.startedAt) return;
+  state.snapshot = snapshot;
+  state.changes = state.changes.filter((change) => change.at >= snapshot.startedAt);
+  state.version += 1;
+}
+
+function loadHint(
+  deps: Pick<PoolDeps, 'client' | 'store'>,
+  pool: Pool,
+  state: HintState,
+): Promise<HintSnapshot> {
+  if (!state.loading) {
+    const loading = readSnapshot(deps, pool).then((snapshot) => {
+      adopt(state, snapshot);
+      return snapshot;
+    });
+    state.loading = loading;
+    const clear = (): void => {
+      if (state.loading === loading) state.loading = undefined;
+    };
+    loading.then(clear, clear);
+  }
+  return state.loading;
+}
+
+function builtInventory(state: HintState, policy: Policy, pool: Pool, at: Date): PoolInventory {
+  const bounds = capacityInForce(pool, schedulesOf(policy), at);
+  if (state.built?.version === state.version && state.built.pool === pool) {
+    return { ...state.built.inventory, at, bounds };
+  }
+  const snapshot = state.snapshot!;
+  const entitlements = new Map(snapshot.entitlements.map((e) => [e.serialNumber, e]));
+  const records = new Map(snapshot.records.map((r) => [r.serialNumber, r]));
+  const claims = new Map(snapshot.claims.map((c) => [c.serialNumber, c]));
+  for (const change of state.changes) {
+    if (change.kind === 'claim') {
+      // An empty instance id stands for a claim of another worker whose instance is not known here.
+      for (const [serial, claim] of claims) {
+        if (change.claim.instanceId !== '' && claim.instanceId === change.claim.instanceId) {
+          claims.delete(serial);
+        }
+      }
+      claims.set(change.claim.serialNumber, change.claim);
+    } else if (change.kind === 'release') {
+      claims.delete(change.serialNumber);
+    } else {
+      if (change.entitlement) entitlements.set(change.serialNumber, change.entitlement);
+      else entitlements.delete(change.serialNumber);
+      if (change.record) records.set(change.serialNumber, change.record);
+      else records.delete(change.serialNumber);
+    }
+  }
+  const inventory = buildInventory({
+    pool,
+    at,
+    bounds,
+    entitlements: [...entitlements.values()],
+    records: [...records.values()].filter((r) => r.pool === undefined || r.pool === pool.name),
+    claims: [...claims.values()],
+  });
+  state.built = { version: state.version, pool, inventory };
+  return inventory;
+}
+
+/**
+ * The pool's inventory from this worker's hint (see above): no storage or FortiFlex reads while the hint is
+ * young, a refresh started in the background once it ages, and a wait for fresh reads when there is none
+ * or it is too old. Never a basis for a decision on its own.
+ */
+export async function hintedInventory(
+  deps: Pick<PoolDeps, 'client' | 'store' | 'now'>,
+  policy: Policy,
+  pool: Pool,
+): Promise<PoolInventory> {
+  const ready = peekHint(deps, policy, pool);
+  if (ready) return ready;
+  const state = hintState(deps.store, pool);
+  await loadHint(deps, pool, state);
+  return builtInventory(state, policy, pool, deps.now());
+}
+
+/**
+ * The hinted inventory if this worker has one young enough to use, without waiting; undefined otherwise
+ * (a load is then started in the background, so a later call finds it).
+ */
+export function peekHint(
+  deps: Pick<PoolDeps, 'client' | 'store' | 'now'>,
+  policy: Policy,
+  pool: Pool,
+): PoolInventory | undefined {
+  const state = hintState(deps.store, pool);
+  const age = state.snapshot ? Date.now() - state.snapshot.startedAt : Infinity;
+  if (age > HINT_REFRESH_AFTER_MS) void loadHint(deps, pool, state).catch(() => undefined);
+  return age > HINT_MAX_AGE_MS ? undefined : builtInventory(state, policy, pool, deps.now());
+}
+
+/**
+ * Reads the pool's inventory now (never from the hint) and makes it this worker's hint. Changes this worker
+ * noted while the reads ran are laid over it, which only makes it more current.
+ */
+export async function freshInventory(
+  deps: Pick<PoolDeps, 'client' | 'store' | 'now'>,
+  policy: Policy,
+  pool: Pool,
+): Promise<PoolInventory> {
+  const state = hintState(deps.store, pool);
+  adopt(state, await readSnapshot(deps, pool));
+  return builtInventory(state, policy, pool, deps.now());
+}
+
+function note(store: object, pool: Pool, change: HintChange): void {
+  const state = hintState(store, pool);
+  state.changes.push(change);
+  state.version += 1;
+}
+
+/** Tells this worker's hint that `claim` was created. */
+export function noteClaimed(store: object, pool: Pool, claim: ClaimRecord): void {
+  note(store, pool, { at: Date.now(), kind: 'claim', claim });
+}
+
+/** Tells this worker's hint that the claim on `serialNumber` is gone. */
+export function noteReleased(store: object, pool: Pool, serialNumber: string): void {
+  note(store, pool, { at: Date.now(), kind: 'release', serialNumber });
+}
+
+/** Tells this worker's hint what a point read found for `serialNumber` (undefined = not listed / no record). */
+export function noteMember(
+  store: object,
+  pool: Pool,
+  serialNumber: string,
+  entitlement: Entitlement | undefined,
+  record: EntitlementRecord | undefined,
+): void {
+  note(store, pool, { at: Date.now(), kind: 'fresh', serialNumber, entitlement, record });
+}
+
+/** Drops this worker's hint of `pool` after a change the hint cannot follow (resize, stop, reactivate). */
+export function forgetHint(store: object, pool: Pool): void {
+  hints.get(store)?.delete(hintKey(pool));
+}
+
+/** True while a claim of this worker is trying `serialNumber`. */
+export function memberBeingTried(store: object, pool: Pool, serialNumber: string): boolean {
+  return hints.get(store)?.get(hintKey(pool))?.trying.has(serialNumber) ?? false;
+}
+
+/**
+ * Marks `serialNumber` as being tried by a claim of this worker; returns false when another claim here is
+ * already trying it. Call the returned release function when done.
+ */
+export function tryingMember(store: object, pool: Pool, serialNumber: string): (() => void) | undefined {
+  const state = hintState(store, pool);
+  if (state.trying.has(serialNumber)) return undefined;
+  state.trying.add(serialNumber);
+  return () => {
+    state.trying.delete(serialNumber);
+  };
+}

@@ -18,6 +18,7 @@ import type { Policy, Pool } from '../lib/rules';
 import type { AuditEntry, EntitlementRecord } from '../lib/state';
 import {
   findPool,
+  forgetHint,
   isInUseOutsideClaims,
   isMarkedForRelease,
   loadInventory,
@@ -403,6 +404,8 @@ export async function applySteps(
       await audit(deps, row(step.kind, 'failed', { serialNumber, error: message }));
     }
   }
+  // Claims of this worker must not keep choosing members from before the change.
+  if (steps.length > 0) forgetHint(deps.store, pool);
   return report;
 }
 

@@ -17,6 +17,15 @@ const fromEnvironment: PoolDependencyResolver = async () =>
 
 const MAX_BYTES = 4 * 1024;
 
+/**
+ * The use-case modules, loaded on first use (a cold start that never claims does not pay for them) and then
+ * kept: a module loader may resolve every `import()` again, which a claim should not wait for.
+ */
+let claimsModule: Promise<typeof import('../app/claims.js')> | undefined;
+let poolsModule: Promise<typeof import('../app/pools.js')> | undefined;
+const loadClaims = () => (claimsModule ??= import('../app/claims.js'));
+const loadPools = () => (poolsModule ??= import('../app/pools.js'));
+
 async function errorResponse(
   error: unknown,
   context: InvocationContext,
@@ -25,7 +34,7 @@ async function errorResponse(
   const [
     { UnknownPoolError, PoolBusyError },
     { PoolAtMaxError, ClaimNotFoundError, InvalidInstanceIdError },
-  ] = await Promise.all([import('../app/pools.js'), import('../app/claims.js')]);
+  ] = await Promise.all([loadPools(), loadClaims()]);
   const message = (error instanceof Error ? error.message : String(error)).split('\n')[0]!;
   if (error instanceof InvalidInstanceIdError)
     return { status: 400, jsonBody: { error: message, path: 'instanceId' } };
@@ -65,7 +74,7 @@ export function createClaimHandler(resolve: PoolDependencyResolver = fromEnviron
           jsonBody: { error: 'body: expected JSON {"instanceId": "<vm name>"}', path: '' },
         };
       }
-      const claims = await import('../app/claims.js');
+      const claims = await loadClaims();
       const instanceId = claims.normalizeInstanceId(
         typeof body === 'object' && body !== null ? (body as { instanceId?: unknown }).instanceId : undefined,
       );
@@ -99,7 +108,7 @@ export function createReleaseHandler(resolve: PoolDependencyResolver = fromEnvir
           jsonBody: { error: 'regenerateToken: expected true or false', path: 'regenerateToken' },
         };
       }
-      const claims = await import('../app/claims.js');
+      const claims = await loadClaims();
       const instanceId = claims.normalizeInstanceId(request.params.instanceId);
       const deps = await resolve();
       const outcome = await claims.releaseClaim(deps, pool, instanceId, {

@@ -13,6 +13,10 @@ export type PoolDependencyResolver = () => Promise<PoolDeps>;
 const fromEnvironment: PoolDependencyResolver = async () =>
   (await import('../app/dependencies.js')).getAppDependencies();
 
+/** The use case, loaded on first use and then kept (a module loader may resolve every `import()` again). */
+let webhookModule: Promise<typeof import('../app/webhook.js')> | undefined;
+const loadWebhook = () => (webhookModule ??= import('../app/webhook.js'));
+
 /** Largest body read, in bytes (the use case answers 413 above it). */
 const MAX_BYTES = 64 * 1024;
 
@@ -24,7 +28,7 @@ export function createScaleHandler(resolve: PoolDependencyResolver = fromEnviron
       return { status: 413, jsonBody: { error: `body larger than ${MAX_BYTES} bytes` } };
     }
     try {
-      const [{ handleScaleWebhook }, deps] = await Promise.all([import('../app/webhook.js'), resolve()]);
+      const [{ handleScaleWebhook }, deps] = await Promise.all([loadWebhook(), resolve()]);
       const body = new Uint8Array(await request.arrayBuffer());
       const answer = await handleScaleWebhook(deps, {
         pool: request.params.pool ?? '',

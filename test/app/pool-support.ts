@@ -132,6 +132,18 @@ export async function startPoolWorld(
   };
 }
 
+/**
+ * Dependencies of a second worker over the same simulator and tables: its own store object, so its own
+ * in-memory state (inventory hints, in-process lease turns), as another Functions instance or CLI process has.
+ */
+export async function otherWorker(world: PoolWorld): Promise<PoolDeps> {
+  const store = await createStateStore(
+    { kind: 'connectionString', connectionString: world.connectionString },
+    { prefix: world.prefix },
+  );
+  return { ...world.deps, store };
+}
+
 /** Counts of pool members by status. */
 export function statusCounts(entitlements: readonly Entitlement[]): Record<string, number> {
   const counts: Record<string, number> = {};
