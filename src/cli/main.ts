@@ -40,11 +40,10 @@ export function buildProgram(io: CliIo = processIo): Command {
 }
 
 /**
- * Runs the CLI with `argv` (as in `process.argv`) and resolves to the exit code. Never throws: every error
- * becomes a one-line message on stderr.
+ * Parses `argv` with `program` and resolves to the exit code (0 success, 1 API or runtime error, 2 bad usage).
+ * Never throws: every error becomes a one-line message on `io.stderr`. `program` must use `exitOverride()`.
  */
-export async function main(argv: readonly string[], io: CliIo = processIo): Promise<number> {
-  const program = buildProgram(io);
+export async function runProgram(program: Command, argv: readonly string[], io: CliIo): Promise<number> {
   try {
     await program.parseAsync([...argv]);
     return 0;
@@ -57,6 +56,14 @@ export async function main(argv: readonly string[], io: CliIo = processIo): Prom
     io.stderr(`fortiflex-scaler: ${message.split('\n')[0]}\n`);
     return error instanceof UsageError ? 2 : 1;
   }
+}
+
+/**
+ * Runs the CLI with `argv` (as in `process.argv`) and resolves to the exit code. Never throws: every error
+ * becomes a one-line message on stderr.
+ */
+export async function main(argv: readonly string[], io: CliIo = processIo): Promise<number> {
+  return runProgram(buildProgram(io), argv, io);
 }
 
 if (require.main === module) {

@@ -52,30 +52,19 @@ const int = (
   max,
   ...extra,
 });
-const oneOf = (
-  id: number,
-  name: string,
-  values: readonly string[],
-  extra: Partial<ParamSpec> = {},
-): ParamSpec => ({
-  id,
-  name,
-  kind: 'enum',
-  values,
-  ...extra,
-});
-const listOf = (
-  id: number,
-  name: string,
-  values: readonly string[],
-  extra: Partial<ParamSpec> = {},
-): ParamSpec => ({
-  id,
-  name,
-  kind: 'list',
-  values,
-  ...extra,
-});
+
+/** A parameter whose value (`enum`) or values (`list`) come from a fixed set. */
+const valued =
+  (kind: 'enum' | 'list') =>
+  (id: number, name: string, values: readonly string[], extra: Partial<ParamSpec> = {}): ParamSpec => ({
+    id,
+    name,
+    kind,
+    values,
+    ...extra,
+  });
+const oneOf = valued('enum');
+const listOf = valued('list');
 
 const FWB_THROUGHPUT = [25, 50, 75, 100, 150, 200, 250, 300, 350, 400, 450, 500, 600, 700, 800, 900, 1000]
   .concat(Array.from({ length: 18 }, (_, i) => 1500 + i * 500))
@@ -202,7 +191,7 @@ const PRODUCTS: readonly ProductSpec[] = [
 
 /** The product type with this id, or a one-line API error. */
 export function productSpec(productTypeId: number): ProductSpec {
-  const spec = PRODUCTS.find((product) => product.id === productTypeId);
+  const spec = findProduct(productTypeId);
   if (!spec) {
     throw new SimApiError(
       `productTypeId ${productTypeId} is not supported; expected one of ${PRODUCTS.map((p) => p.id).join(', ')}`,

@@ -94,24 +94,14 @@ export class RateLimiter {
   /** Admits a request (and counts it), or returns the refusal to send instead. */
   admit(): RateLimitRefusal | undefined {
     const now = this.now();
-    const errorWait = this.errors?.waitSeconds(now) ?? 0;
-    if (errorWait > 0)
-      return { status: ErrorCode.errorLimitHour, message: 'Exceed max error', retryAfterSeconds: errorWait };
-    const minuteWait = this.minute?.waitSeconds(now) ?? 0;
-    if (minuteWait > 0) {
-      return {
-        status: ErrorCode.rateLimitMinute,
-        message: 'Exceed max requests in minute',
-        retryAfterSeconds: minuteWait,
-      };
-    }
-    const hourWait = this.hour?.waitSeconds(now) ?? 0;
-    if (hourWait > 0) {
-      return {
-        status: ErrorCode.rateLimitHour,
-        message: 'Exceed max requests in hour',
-        retryAfterSeconds: hourWait,
-      };
+    // The error limit is checked first: a client over it is refused even while under the request limits.
+    for (const [window, status, message] of [
+      [this.errors, ErrorCode.errorLimitHour, 'Exceed max error'],
+      [this.minute, ErrorCode.rateLimitMinute, 'Exceed max requests in minute'],
+      [this.hour, ErrorCode.rateLimitHour, 'Exceed max requests in hour'],
+    ] as const) {
+      const wait = window?.waitSeconds(now) ?? 0;
+      if (wait > 0) return { status, message, retryAfterSeconds: wait };
     }
     this.minute?.add(now);
     this.hour?.add(now);

@@ -144,6 +144,36 @@ export class SimState {
     }
   }
 
+  /**
+   * Checks that `config` may take new entitlements ending on `day` (the program's end date when null), then
+   * returns a function that stores one on it, starting now, in `folderPath`.
+   */
+  private issuer(
+    config: Config,
+    day: string | null,
+    folderPath: string,
+  ): (
+    fields: Pick<Entitlement, 'serialNumber' | 'description' | 'status' | 'token' | 'tokenStatus'>,
+  ) => Entitlement {
+    const endDate = this.endDate(day, this.configs.program(config.programSerialNumber));
+    this.assertCanSpend(config);
+    return (fields) =>
+      this.add(
+        {
+          serialNumber: fields.serialNumber,
+          description: fields.description,
+          configId: config.id,
+          accountId: config.accountId,
+          startDate: formatPt(this.now()),
+          endDate,
+          status: fields.status,
+          token: fields.token,
+          tokenStatus: fields.tokenStatus,
+        },
+        folderPath,
+      );
+  }
+
   private add(entitlement: Entitlement, folderPath: string): Entitlement {
     this.entitlements.set(entitlement.serialNumber, { entitlement, folderPath });
     for (const [stem, max] of this.serialStems) {
@@ -296,25 +326,16 @@ export class SimState {
     if (!Number.isInteger(q.count) || q.count < 1 || q.count > MAX_CREATE_COUNT) {
       throw new SimApiError(`count: expected an integer between 1 and ${MAX_CREATE_COUNT}`);
     }
-    const folderPath = this.folder(q.folderPath);
-    const endDate = this.endDate(q.endDate, this.configs.program(config.programSerialNumber));
-    this.assertCanSpend(config);
+    const issue = this.issuer(config, q.endDate, this.folder(q.folderPath));
     const prefix = productSpec(config.productType.id).serialPrefix;
     return Array.from({ length: q.count }, () =>
-      this.add(
-        {
-          serialNumber: this.nextSerial(prefix),
-          description: q.description ?? '',
-          configId: config.id,
-          accountId: config.accountId,
-          startDate: formatPt(this.now()),
-          endDate,
-          status: q.skipPending ? 'ACTIVE' : 'PENDING',
-          token: randomBytes(10).toString('hex').toUpperCase(),
-          tokenStatus: 'NOTUSED',
-        },
-        folderPath,
-      ),
+      issue({
+        serialNumber: this.nextSerial(prefix),
+        description: q.description ?? '',
+        status: q.skipPending ? 'ACTIVE' : 'PENDING',
+        token: randomBytes(10).toString('hex').toUpperCase(),
+        tokenStatus: 'NOTUSED',
+      }),
     );
   }
 
@@ -341,23 +362,9 @@ export class SimState {
       if (this.entitlements.has(serial))
         throw refused(`Serial number ${serial} is already a FortiFlex entitlement.`);
     }
-    const endDate = this.endDate(q.endDate, this.configs.program(config.programSerialNumber));
-    this.assertCanSpend(config);
+    const issue = this.issuer(config, q.endDate, DEFAULT_FOLDER);
     return q.serialNumbers.map((serialNumber) =>
-      this.add(
-        {
-          serialNumber,
-          description: '',
-          configId: config.id,
-          accountId: config.accountId,
-          startDate: formatPt(this.now()),
-          endDate,
-          status: 'ACTIVE',
-          token: '',
-          tokenStatus: '',
-        },
-        DEFAULT_FOLDER,
-      ),
+      issue({ serialNumber, description: '', status: 'ACTIVE', token: '', tokenStatus: '' }),
     );
   }
 
@@ -382,24 +389,15 @@ export class SimState {
         );
       }
     }
-    const folderPath = this.folder(q.folderPath);
-    const endDate = this.endDate(q.endDate, this.configs.program(config.programSerialNumber));
-    this.assertCanSpend(config);
+    const issue = this.issuer(config, q.endDate, this.folder(q.folderPath));
     return [
-      this.add(
-        {
-          serialNumber: this.nextSerial(productSpec(config.productType.id).serialPrefix),
-          description: q.description ?? '',
-          configId: config.id,
-          accountId: config.accountId,
-          startDate: formatPt(this.now()),
-          endDate,
-          status: 'ACTIVE',
-          token: '',
-          tokenStatus: '',
-        },
-        folderPath,
-      ),
+      issue({
+        serialNumber: this.nextSerial(productSpec(config.productType.id).serialPrefix),
+        description: q.description ?? '',
+        status: 'ACTIVE',
+        token: '',
+        tokenStatus: '',
+      }),
     ];
   }
 

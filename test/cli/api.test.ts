@@ -4,6 +4,7 @@ import { createApiRegistrar, type ApiClient } from '../../src/cli/commands/api';
 import { bufferIo, UsageError } from '../../src/cli/io';
 import { main } from '../../src/cli/main';
 import { startSimulator, type SimulatorHandle } from '../../src/simulator';
+import { stubSimulatorEnv } from '../support/cli';
 
 const PROGRAM = 'ELAVMR0000000519';
 let sim: SimulatorHandle;
@@ -23,11 +24,7 @@ afterAll(async () => {
 });
 beforeEach(() => {
   sim.faults.clear();
-  vi.stubEnv('KEY_VAULT_URL', '');
-  vi.stubEnv('FORTIFLEX_API_URL', sim.apiUrl);
-  vi.stubEnv('FORTIFLEX_AUTH_URL', sim.authUrl);
-  vi.stubEnv('FORTIFLEX_ACCESS_USERNAME', sim.credentials.username);
-  vi.stubEnv('FORTIFLEX_ACCESS_PASSWORD', sim.credentials.password);
+  stubSimulatorEnv(sim);
 });
 
 describe('API commands against the simulator', () => {

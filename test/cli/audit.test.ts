@@ -3,19 +3,9 @@ import { Command } from 'commander';
 import { beforeAll, describe, expect, inject, it } from 'vitest';
 import type { StorageSettings } from '../../src/app/settings';
 import { createAuditRegistrar, parseAuditDate } from '../../src/cli/commands/audit';
-import { UsageError, type CliIo } from '../../src/cli/io';
+import { bufferIo, UsageError } from '../../src/cli/io';
 import { main } from '../../src/cli/main';
 import { createStateStore, type StateStore } from '../../src/lib/state';
-
-function captureIo(): CliIo & { out: string; err: string } {
-  const io = {
-    out: '',
-    err: '',
-    stdout: (text: string) => void (io.out += text),
-    stderr: (text: string) => void (io.err += text),
-  };
-  return io;
-}
 
 const prefix = `a${randomBytes(4).toString('hex')}`;
 let store: StateStore;
@@ -26,7 +16,7 @@ async function audit(
   args: string[],
   env: NodeJS.ProcessEnv = { AzureWebJobsStorage: 'UseDevelopmentStorage=true' },
 ) {
-  const io = captureIo();
+  const io = bufferIo();
   const program = new Command('fortiflex-scaler')
     .exitOverride()
     .configureOutput({ writeOut: io.stdout, writeErr: io.stderr });
@@ -149,7 +139,7 @@ describe('fortiflex-scaler audit', () => {
   });
 
   it('exits 2 through the real CLI for a bad date, before touching storage', async () => {
-    const io = captureIo();
+    const io = bufferIo();
     const code = await main(['node', 'fortiflex-scaler', 'audit', '--until', '03/10/2026'], io);
     expect(code).toBe(2);
     expect(io.err).toBe(
@@ -167,7 +157,7 @@ describe('fortiflex-scaler audit', () => {
   });
 
   it('is registered on the root program', async () => {
-    const io = captureIo();
+    const io = bufferIo();
     expect(await main(['node', 'fortiflex-scaler', 'audit', '--help'], io)).toBe(0);
     expect(io.out).toContain('--serial <serialNumber>');
   });

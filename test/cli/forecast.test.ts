@@ -1,68 +1,34 @@
-import { mkdtemp, readFile, rm, writeFile } from 'node:fs/promises';
-import { tmpdir } from 'node:os';
+import { readFile } from 'node:fs/promises';
 import { join } from 'node:path';
-import { afterAll, afterEach, beforeAll, describe, expect, it, vi } from 'vitest';
+import { describe, expect, it } from 'vitest';
 import { createForecastRegistrar } from '../../src/cli/commands/forecast';
-import type { PlanningClient } from '../../src/cli/commands/plan';
+import { bufferIo, type CliIo } from '../../src/cli/io';
 import { main } from '../../src/cli/main';
-import { FortiFlexNetworkError } from '../../src/lib/fortiflex';
 import type { Forecast } from '../../src/lib/rules';
-import { startSimulator, type SimulatorHandle } from '../../src/simulator';
-import { captureIo, POLICY, runWith } from './planning-helpers';
+import { runRegistrar, stubSimulatorEnv } from '../support/cli';
+import { POLICY, unreachableClient, usePlanningWorld } from './planning-fixtures';
 
-let dir: string;
-let sim: SimulatorHandle;
+const world = usePlanningWorld('forecast-cli', { 'policy.yaml': POLICY });
 
-beforeAll(async () => {
-  dir = await mkdtemp(join(tmpdir(), 'forecast-cli-'));
-  await writeFile(join(dir, 'policy.yaml'), POLICY);
-  sim = await startSimulator();
-});
-
-afterAll(async () => {
-  await sim.stop();
-  await rm(dir, { recursive: true, force: true });
-});
-
-afterEach(() => {
-  vi.unstubAllEnvs();
-});
-
-function useSimulator(): void {
-  vi.stubEnv('FORTIFLEX_API_URL', sim.apiUrl);
-  vi.stubEnv('FORTIFLEX_AUTH_URL', sim.authUrl);
-  vi.stubEnv('FORTIFLEX_ACCESS_USERNAME', sim.credentials.username);
-  vi.stubEnv('FORTIFLEX_ACCESS_PASSWORD', sim.credentials.password);
-  vi.stubEnv('KEY_VAULT_URL', '');
+/** Runs `fortiflex-scaler forecast --policy <the test policy> ARGS` through `main`. */
+function forecast(io: CliIo, ...args: string[]): Promise<number> {
+  return main(
+    ['node', 'fortiflex-scaler', 'forecast', '--policy', join(world.dir, 'policy.yaml'), ...args],
+    io,
+  );
 }
 
 describe('fortiflex-scaler forecast (against the simulator)', () => {
   it('prints per-rule savings as JSON and writes the week timeline', async () => {
-    useSimulator();
-    const io = captureIo();
-    const svgFile = join(dir, 'week.svg');
-    const code = await main(
-      [
-        'node',
-        'fortiflex-scaler',
-        'forecast',
-        '--policy',
-        join(dir, 'policy.yaml'),
-        '--from',
-        '2026-05-04',
-        '--to',
-        '2026-05-11',
-        '--json',
-        '--svg',
-        svgFile,
-      ],
-      io,
-    );
+    stubSimulatorEnv(world.sim);
+    const io = bufferIo();
+    const svgFile = join(world.dir, 'week.svg');
+    const code = await forecast(io, '--from', '2026-05-04', '--to', '2026-05-11', '--json', '--svg', svgFile);
     expect(io.err).toBe('');
     expect(code).toBe(0);
     const result = JSON.parse(io.out) as Forecast;
     expect(result.from).toBe('2026-05-04T07:00:00.000Z');
-    const managedBranches = sim
+    const managedBranches = world.sim
       .entitlements()
       .filter((e) => e.configId === 2198 && (e.status === 'ACTIVE' || e.status === 'STOPPED')).length;
     expect(result.rules.map((r) => [r.rule, r.entitlements, r.ptDaysSaved, r.unprofitableWindows])).toEqual([
@@ -80,22 +46,9 @@ describe('fortiflex-scaler forecast (against the simulator)', () => {
   });
 
   it('prints a readable summary with unprofitable windows and advice', async () => {
-    useSimulator();
-    const io = captureIo();
-    const code = await main(
-      [
-        'node',
-        'fortiflex-scaler',
-        'forecast',
-        '--policy',
-        join(dir, 'policy.yaml'),
-        '--from',
-        '2026-05-04',
-        '--to',
-        '2026-05-11',
-      ],
-      io,
-    );
+    stubSimulatorEnv(world.sim);
+    const io = bufferIo();
+    const code = await forecast(io, '--from', '2026-05-04', '--to', '2026-05-11');
     expect(code).toBe(0);
     expect(io.out).toMatch(/branches: 4 window\(s\) cover no whole Pacific day, e\.g\. Mon 2026-05-04 19:00/);
     expect(io.out).toMatch(
@@ -110,9 +63,8 @@ describe('fortiflex-scaler forecast (against the simulator)', () => {
       ['2026-05-11', '2026-05-04', /--to: "2026-05-04" is not after --from/],
       ['next monday', '2026-05-04', /--from: "next monday" is not a date/],
     ] as const) {
-      const io = captureIo();
-      const args = ['node', 'fortiflex-scaler', 'forecast', '--policy', join(dir, 'policy.yaml')];
-      expect(await main([...args, '--from', from, '--to', to], io)).toBe(2);
+      const io = bufferIo();
+      expect(await forecast(io, '--from', from, '--to', to)).toBe(2);
       expect(io.err).toMatch(pattern);
     }
   });
@@ -120,23 +72,16 @@ describe('fortiflex-scaler forecast (against the simulator)', () => {
 
 describe('fortiflex-scaler forecast (injected client)', () => {
   it('exits 1 when FortiFlex cannot be reached', async () => {
-    const client: PlanningClient = {
-      listEntitlements: async () => {
-        throw new FortiFlexNetworkError('entitlements/list', 'connection refused', {});
-      },
-      listConfigs: async () => [],
-      calculatePoints: async () => ({ current: 1, latest: null, latestEffectiveDate: null }),
-    };
     let written = false;
     const register = createForecastRegistrar({
-      createClient: async () => client,
+      createClient: async () => unreachableClient(),
       readTextFile: async () => POLICY,
       writeTextFile: async () => {
         written = true;
       },
     });
-    const io = captureIo();
-    const code = await runWith(
+    const io = bufferIo();
+    const code = await runRegistrar(
       register,
       ['forecast', '--policy', 'p.yaml', '--from', '2026-05-04', '--to', '2026-05-11', '--svg', 'x.svg'],
       io,

@@ -1,62 +1,28 @@
-import { mkdtemp, rm, writeFile } from 'node:fs/promises';
-import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { afterAll, afterEach, beforeAll, describe, expect, it, vi } from 'vitest';
+import { describe, expect, it } from 'vitest';
 import { createPlanRegistrar, type PlanningClient } from '../../src/cli/commands/plan';
+import { bufferIo, type CliIo } from '../../src/cli/io';
 import { main } from '../../src/cli/main';
-import { FortiFlexNetworkError } from '../../src/lib/fortiflex';
 import type { Entitlement } from '../../src/lib/fortiflex/types';
-import { startSimulator, type SimulatorHandle } from '../../src/simulator';
-import { captureIo, POLICY, runWith } from './planning-helpers';
+import { runRegistrar, stubSimulatorEnv } from '../support/cli';
+import { POLICY, unreachableClient, usePlanningWorld } from './planning-fixtures';
 
-let dir: string;
-let sim: SimulatorHandle;
-
-beforeAll(async () => {
-  dir = await mkdtemp(join(tmpdir(), 'plan-cli-'));
-  await writeFile(join(dir, 'policy.yaml'), POLICY);
-  await writeFile(
-    join(dir, 'bad.yaml'),
-    POLICY.replace('Mon-Fri 07:00-19:00', 'Mon-Fry 07:00-19:00').replace('Europe/Berlin', 'CET'),
-  );
-  sim = await startSimulator();
+const world = usePlanningWorld('plan-cli', {
+  'policy.yaml': POLICY,
+  'bad.yaml': POLICY.replace('Mon-Fri 07:00-19:00', 'Mon-Fry 07:00-19:00').replace('Europe/Berlin', 'CET'),
 });
 
-afterAll(async () => {
-  await sim.stop();
-  await rm(dir, { recursive: true, force: true });
-});
-
-afterEach(() => {
-  vi.unstubAllEnvs();
-});
-
-function useSimulator(): void {
-  vi.stubEnv('FORTIFLEX_API_URL', sim.apiUrl);
-  vi.stubEnv('FORTIFLEX_AUTH_URL', sim.authUrl);
-  vi.stubEnv('FORTIFLEX_ACCESS_USERNAME', sim.credentials.username);
-  vi.stubEnv('FORTIFLEX_ACCESS_PASSWORD', sim.credentials.password);
-  vi.stubEnv('KEY_VAULT_URL', '');
+/** Runs `fortiflex-scaler plan --policy <test dir>/POLICYFILE ARGS` through `main`. */
+function plan(io: CliIo, policyFile: string, ...args: string[]): Promise<number> {
+  return main(['node', 'fortiflex-scaler', 'plan', '--policy', join(world.dir, policyFile), ...args], io);
 }
 
 describe('fortiflex-scaler plan (against the simulator)', () => {
   it('prints the plan as JSON with exactly the documented fields, listing entitlements once per scope', async () => {
-    useSimulator();
-    sim.resetStats();
-    const io = captureIo();
-    const code = await main(
-      [
-        'node',
-        'fortiflex-scaler',
-        'plan',
-        '--policy',
-        join(dir, 'policy.yaml'),
-        '--at',
-        '2026-03-06T19:05:00+01:00',
-        '--json',
-      ],
-      io,
-    );
+    stubSimulatorEnv(world.sim);
+    world.sim.resetStats();
+    const io = bufferIo();
+    const code = await plan(io, 'policy.yaml', '--at', '2026-03-06T19:05:00+01:00', '--json');
     expect(io.err).toBe('');
     expect(code).toBe(0);
     const out = JSON.parse(io.out) as {
@@ -66,8 +32,10 @@ describe('fortiflex-scaler plan (against the simulator)', () => {
     };
     expect(Object.keys(out)).toEqual(['at', 'actions', 'skipped']);
     expect(out.at).toBe('2026-03-06T18:05:00.000Z');
-    const activeBranches = sim.entitlements().filter((e) => e.configId === 2198 && e.status === 'ACTIVE');
-    const activeLab = sim
+    const activeBranches = world.sim
+      .entitlements()
+      .filter((e) => e.configId === 2198 && e.status === 'ACTIVE');
+    const activeLab = world.sim
       .entitlements()
       .filter((e) => e.description.startsWith('lab-') && e.status === 'ACTIVE');
     expect(out.actions.map((a) => a['serialNumber']).sort()).toEqual(
@@ -89,26 +57,15 @@ describe('fortiflex-scaler plan (against the simulator)', () => {
     expect(out.actions.filter((a) => a['rule'] === 'lab').every((a) => a['pointsSaved'] === 3)).toBe(true);
     for (const skip of out.skipped) expect(Object.keys(skip)).toEqual(['serialNumber', 'rule', 'reason']);
     expect(out.skipped.some((s) => /^EXPIRED/.test(String(s['reason'])))).toBe(true);
-    expect(sim.stats().requests['entitlements/list']).toBe(1);
+    expect(world.sim.stats().requests['entitlements/list']).toBe(1);
     // Planning changes nothing.
-    expect(sim.stats().requests['entitlements/stop'] ?? 0).toBe(0);
+    expect(world.sim.stats().requests['entitlements/stop'] ?? 0).toBe(0);
   });
 
   it('prints a readable table with reasons, skipped entries and a summary', async () => {
-    useSimulator();
-    const io = captureIo();
-    const code = await main(
-      [
-        'node',
-        'fortiflex-scaler',
-        'plan',
-        '--policy',
-        join(dir, 'policy.yaml'),
-        '--at',
-        '2026-03-03T20:00:00+01:00',
-      ],
-      io,
-    );
+    stubSimulatorEnv(world.sim);
+    const io = bufferIo();
+    const code = await plan(io, 'policy.yaml', '--at', '2026-03-03T20:00:00+01:00');
     expect(code).toBe(0);
     // A Tuesday night saves nothing: every branch stays active.
     expect(io.out).toMatch(/No actions\./);
@@ -117,9 +74,9 @@ describe('fortiflex-scaler plan (against the simulator)', () => {
   });
 
   it('exits 2 listing every policy problem, each line naming the file', async () => {
-    const io = captureIo();
-    const file = join(dir, 'bad.yaml');
-    const code = await main(['node', 'fortiflex-scaler', 'plan', '--policy', file], io);
+    const io = bufferIo();
+    const file = join(world.dir, 'bad.yaml');
+    const code = await plan(io, 'bad.yaml');
     expect(code).toBe(2);
     const lines = io.err.trim().split('\n');
     expect(lines.length).toBeGreaterThanOrEqual(3);
@@ -134,18 +91,11 @@ describe('fortiflex-scaler plan (against the simulator)', () => {
   });
 
   it('exits 2 for an unreadable policy file or a bad --at', async () => {
-    const missing = captureIo();
-    expect(
-      await main(['node', 'fortiflex-scaler', 'plan', '--policy', join(dir, 'nope.yaml')], missing),
-    ).toBe(2);
+    const missing = bufferIo();
+    expect(await plan(missing, 'nope.yaml')).toBe(2);
     expect(missing.err).toMatch(/--policy .*nope\.yaml: cannot read the file/);
-    const badAt = captureIo();
-    expect(
-      await main(
-        ['node', 'fortiflex-scaler', 'plan', '--policy', join(dir, 'policy.yaml'), '--at', 'friday'],
-        badAt,
-      ),
-    ).toBe(2);
+    const badAt = bufferIo();
+    expect(await plan(badAt, 'policy.yaml', '--at', 'friday')).toBe(2);
     expect(badAt.err).toMatch(/--at: "friday" is not an instant/);
   });
 });
@@ -186,8 +136,8 @@ describe('fortiflex-scaler plan (injected client)', () => {
         return text;
       },
     });
-    const io = captureIo();
-    const code = await runWith(
+    const io = bufferIo();
+    const code = await runRegistrar(
       register,
       [
         'plan',
@@ -212,19 +162,12 @@ describe('fortiflex-scaler plan (injected client)', () => {
   });
 
   it('exits 1 when FortiFlex cannot be reached', async () => {
-    const client: PlanningClient = {
-      listEntitlements: async () => {
-        throw new FortiFlexNetworkError('entitlements/list', 'connection refused', {});
-      },
-      listConfigs: async () => [],
-      calculatePoints: async () => ({ current: 1, latest: null, latestEffectiveDate: null }),
-    };
     const register = createPlanRegistrar({
-      createClient: async () => client,
+      createClient: async () => unreachableClient(),
       readTextFile: async () => policyText,
     });
-    const io = captureIo();
-    expect(await runWith(register, ['plan', '--policy', 'p.yaml'], io)).toBe(1);
+    const io = bufferIo();
+    expect(await runRegistrar(register, ['plan', '--policy', 'p.yaml'], io)).toBe(1);
     expect(io.err).toMatch(/^fortiflex-scaler: .*connection refused/);
   });
 });

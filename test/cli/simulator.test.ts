@@ -4,23 +4,13 @@ import { join } from 'node:path';
 import { Command } from 'commander';
 import { describe, expect, it } from 'vitest';
 import { registerWith } from '../../src/cli/commands/simulator';
-import type { CliIo } from '../../src/cli/io';
+import { bufferIo } from '../../src/cli/io';
 import { main } from '../../src/cli/main';
 import { defaultSeed, type SimulatorHandle } from '../../src/simulator';
 
-function captureIo(): CliIo & { out: string; err: string } {
-  const io = {
-    out: '',
-    err: '',
-    stdout: (text: string) => void (io.out += text),
-    stderr: (text: string) => void (io.err += text),
-  };
-  return io;
-}
-
 /** Runs `simulator ARGS` in-process; `whileRunning` stands in for the wait for Ctrl+C. */
 async function runSimulator(args: string[], whileRunning: (sim: SimulatorHandle) => Promise<void>) {
-  const io = captureIo();
+  const io = bufferIo();
   const program = new Command('fortiflex-scaler').exitOverride();
   registerWith(whileRunning)(program, io);
   await program.parseAsync(['node', 'fortiflex-scaler', 'simulator', ...args]);
@@ -118,7 +108,7 @@ describe('fortiflex-scaler simulator', () => {
       /^fortiflex-scaler: --seed .*no-status\.json: seed\.entitlements\[0\]\.status: /,
     ],
   ])('exits 2 with one line for bad input %j', async (args, message) => {
-    const io = captureIo();
+    const io = bufferIo();
     const code = await main(['node', 'fortiflex-scaler', 'simulator', ...args], io);
     expect(code).toBe(2);
     expect(io.err).toMatch(message);

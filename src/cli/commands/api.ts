@@ -147,6 +147,14 @@ function compact<T extends Record<string, unknown>>(value: T): T {
   return Object.fromEntries(Object.entries(value).filter(([, v]) => v !== undefined)) as T;
 }
 
+/** `--program SN` (required by the command) with an optional `--account-id N`. */
+function programScope(options: Options): { programSerialNumber: string; accountId?: number } {
+  return compact({
+    programSerialNumber: str(options, 'program')!,
+    accountId: int(options, 'accountId', '--account-id', 1),
+  });
+}
+
 // ---- output -------------------------------------------------------------------------------------------------
 
 function printEntitlements(io: CliIo, json: boolean, items: Entitlement[] | Entitlement): void {
@@ -230,10 +238,7 @@ export function createApiRegistrar(deps: ApiCommandDeps = {}): (program: Command
       'points',
       'points balance of a prepaid program (programs/points)',
       async (client, o, json) => {
-        const q = compact({
-          programSerialNumber: str(o, 'program')!,
-          accountId: int(o, 'accountId', '--account-id', 1),
-        });
+        const q = programScope(o);
         const balance = await (await client()).getProgramPoints(q);
         printRows<ProgramPoints>(io, json, balance, [balance], ['serialNumber', 'pointBalance']);
       },
@@ -246,18 +251,14 @@ export function createApiRegistrar(deps: ApiCommandDeps = {}): (program: Command
       .command('configs')
       .description('configurations: list, create, update, enable, disable');
     leaf(configs, 'list', 'list the configurations of a program (configs/list)', async (client, o, json) => {
-      const q = compact({
-        programSerialNumber: str(o, 'program')!,
-        accountId: int(o, 'accountId', '--account-id', 1),
-      });
+      const q = programScope(o);
       printConfigs(io, json, await (await client()).listConfigs(q));
     })
       .requiredOption('--program <SN>', 'program serial number')
       .option('--account-id <N>', 'account id (default: every account in scope)');
     leaf(configs, 'create', 'create a configuration (configs/create)', async (client, o, json) => {
       const q = compact({
-        programSerialNumber: str(o, 'program')!,
-        accountId: int(o, 'accountId', '--account-id', 1),
+        ...programScope(o),
         name: str(o, 'name')!,
         productTypeId: requiredInt(o, 'productType', '--product-type', 1),
         parameters: parameters(o),

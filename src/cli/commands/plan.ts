@@ -8,6 +8,7 @@
  */
 import { readFile } from 'node:fs/promises';
 import type { Command } from 'commander';
+import { scopesOf } from '../../app/reconcile';
 import type { FortiFlexClient } from '../../lib/fortiflex';
 import type { Entitlement } from '../../lib/fortiflex/types';
 import { parsePolicy, PolicyError, planActions, type PlannerRecord, type Policy } from '../../lib/rules';
@@ -62,20 +63,10 @@ export async function loadPolicyFile(file: string, io: CliIo, deps: Required<Pla
   }
 }
 
-/** Every account + program scope the policy's rules use, once each. */
-export function policyScopes(policy: Policy): { accountId: number; programSerialNumber: string }[] {
-  const scopes = new Map<string, { accountId: number; programSerialNumber: string }>();
-  for (const rule of policy.rules) {
-    const { accountId, programSerialNumber } = rule.fortiflex;
-    scopes.set(`${accountId}|${programSerialNumber}`, { accountId, programSerialNumber });
-  }
-  return [...scopes.values()];
-}
-
 /** The entitlements of every scope the policy uses: one `entitlements/list` per scope, serials deduplicated. */
 export async function listPolicyEntitlements(client: PlanningClient, policy: Policy): Promise<Entitlement[]> {
   const bySerial = new Map<string, Entitlement>();
-  for (const scope of policyScopes(policy)) {
+  for (const scope of scopesOf(policy)) {
     for (const entitlement of await client.listEntitlements(scope))
       bySerial.set(entitlement.serialNumber, entitlement);
   }
@@ -101,7 +92,7 @@ export async function calcRates(
   }
   const rates: Record<number, number> = {};
   if (wanted.size === 0) return rates;
-  for (const scope of policyScopes(policy)) {
+  for (const scope of scopesOf(policy)) {
     let configs;
     try {
       configs = await client.listConfigs(scope);

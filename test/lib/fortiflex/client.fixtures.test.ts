@@ -54,11 +54,9 @@ describe('FortiFlexClient against recorded payloads', () => {
 
   it('lists configs keeping repeated list parameters and reading NONE as an empty list', async () => {
     const { client, fake } = clientFor({ 'configs/list': reply('configs-list') });
-    const [config] = await client.listConfigs({ programSerialNumber: 'ELAVMR0000000251', accountId: 853130 });
-    expect(fake.callsTo('configs/list')[0]!.body).toEqual({
-      programSerialNumber: 'ELAVMR0000000251',
-      accountId: 853130,
-    });
+    const query = { programSerialNumber: 'ELAVMR0000000251', accountId: 853130 };
+    const [config] = await client.listConfigs(query);
+    expect(fake.callsTo('configs/list')[0]!.body).toEqual(query);
     expect(config).toMatchObject({
       id: 717,
       name: 'DGG-2VCPU-ENT',
@@ -126,28 +124,22 @@ describe('FortiFlexClient against recorded payloads', () => {
       'entitlements/list': reply('entitlements-list'),
       'entitlements/vm/create': reply('entitlements-vm-create'),
     });
-    const created = await client.createVmEntitlements({
+    const query = {
       configId: 3476,
       count: 1,
       description: 'VM Entitlements',
       endDate: null,
       folderPath: 'My Assets/vm_entitlements',
       skipPending: false,
-    });
+    };
+    const created = await client.createVmEntitlements(query);
     expect(created.map((e) => e.serialNumber)).toEqual(['FGVMMLTM26000263']);
     expect(fake.calls.map((c) => c.path)).toEqual([
       'oauth/token',
       'entitlements/list',
       'entitlements/vm/create',
     ]);
-    expect(fake.callsTo('entitlements/vm/create')[0]!.body).toEqual({
-      configId: 3476,
-      count: 1,
-      description: 'VM Entitlements',
-      endDate: null,
-      folderPath: 'My Assets/vm_entitlements',
-      skipPending: false,
-    });
+    expect(fake.callsTo('entitlements/vm/create')[0]!.body).toEqual(query);
   });
 
   it('creates hardware entitlements with null token fields read as empty strings', async () => {
@@ -181,19 +173,15 @@ describe('FortiFlexClient against recorded payloads', () => {
 
   it('updates an entitlement sending the target config', async () => {
     const { client, fake } = clientFor({ 'entitlements/update': reply('entitlements-update') });
-    const updated = await client.updateEntitlement({
+    const query = {
       serialNumber: 'FGVMMLTM21006013',
       configId: 584,
       description: 'VM02 UTP',
       endDate: '2024-12-31',
-    });
+    };
+    const updated = await client.updateEntitlement(query);
     expect(updated).toMatchObject({ description: 'VM02 UTP', configId: 584 });
-    expect(fake.callsTo('entitlements/update')[0]!.body).toEqual({
-      serialNumber: 'FGVMMLTM21006013',
-      configId: 584,
-      description: 'VM02 UTP',
-      endDate: '2024-12-31',
-    });
+    expect(fake.callsTo('entitlements/update')[0]!.body).toEqual(query);
   });
 
   it('stops an entitlement whose reply uses the legacy vms key', async () => {
@@ -220,19 +208,15 @@ describe('FortiFlexClient against recorded payloads', () => {
 
   it('reads entitlement points totals', async () => {
     const { client, fake } = clientFor({ 'entitlements/points': reply('entitlements-points') });
-    const points = await client.getEntitlementPoints({
+    const query = {
       programSerialNumber: 'ELAVMR0000000241',
       accountId: 1127201,
       startDate: '1900-01-01',
       endDate: '2025-08-12',
-    });
+    };
+    const points = await client.getEntitlementPoints(query);
     expect(points).toEqual([{ serialNumber: 'FGVMELTM22000197', accountId: 1127201, points: 559.52 }]);
-    expect(fake.callsTo('entitlements/points')[0]!.body).toEqual({
-      programSerialNumber: 'ELAVMR0000000241',
-      accountId: 1127201,
-      startDate: '1900-01-01',
-      endDate: '2025-08-12',
-    });
+    expect(fake.callsTo('entitlements/points')[0]!.body).toEqual(query);
   });
 
   it('transfers entitlements', async () => {

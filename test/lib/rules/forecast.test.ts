@@ -1,6 +1,7 @@
 import fc from 'fast-check';
 import { describe, expect, it } from 'vitest';
 import { compileSchedules, forecast, ptDay, ptDayEnd, ptDayStart } from '../../../src/lib/rules';
+import { PROPERTY_ZONES } from '../../support/zones';
 import { ent, policyOf } from './planner-helpers';
 
 // Ranges are Pacific billing days: [from's PT midnight, to's PT midnight).
@@ -127,13 +128,6 @@ describe('forecast, checked against hand-computed weeks', () => {
 });
 
 describe('forecast properties', () => {
-  const ZONES = [
-    'Europe/Berlin',
-    'America/New_York',
-    'America/Los_Angeles',
-    'Australia/Sydney',
-    'Asia/Kolkata',
-  ];
   const hh = (h: number) => `${String(h).padStart(2, '0')}:00`;
   const span = fc
     .tuple(
@@ -157,7 +151,7 @@ describe('forecast properties', () => {
   it('saves exactly the Pacific days in range during which the schedule is never active', () => {
     fc.assert(
       fc.property(
-        fc.constantFrom(...ZONES),
+        fc.constantFrom(...PROPERTY_ZONES),
         fc.array(span, { minLength: 1, maxLength: 2 }),
         fc.constantFrom(...starts),
         fc.integer({ min: 1, max: 14 }),

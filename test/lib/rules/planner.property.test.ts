@@ -10,15 +10,9 @@ import {
   type PlannerRecord,
   type Policy,
 } from '../../../src/lib/rules';
+import { PROPERTY_ZONES } from '../../support/zones';
 import { ent, policyOf } from './planner-helpers';
 
-const ZONES = [
-  'Europe/Berlin',
-  'America/New_York',
-  'America/Los_Angeles',
-  'Australia/Sydney',
-  'Asia/Kolkata',
-];
 const DAYS = ['Mon-Fri', 'Mon-Thu', 'Tue-Sat', 'daily', 'Sat', 'Mon,Wed,Fri', 'Sun'];
 const YEAR_START = Date.parse('2026-01-01T00:00:00Z');
 const YEAR_END = Date.parse('2027-01-01T00:00:00Z');
@@ -29,7 +23,7 @@ const span = fc
   .filter(([, a, b]) => a !== b % 24)
   .map(([days, a, b]) => `${days} ${hh(a)}-${hh(b)}`);
 const schedule = fc.record({
-  timezone: fc.constantFrom(...ZONES),
+  timezone: fc.constantFrom(...PROPERTY_ZONES),
   active: fc.array(span, { minLength: 1, maxLength: 2 }),
 });
 const instant = fc
