@@ -25,6 +25,30 @@ interface DstCase {
   seven: string;
 }
 
+/** Cases for a fixed-offset zone on every date the DST zones above switch on. */
+function noDst(zone: string, offsetHours: number): DstCase[] {
+  return ['2026-03-08', '2026-03-29', '2026-10-25', '2026-11-01'].map((day) => {
+    const d = new Date(`${day}T00:00:00Z`).getTime();
+    const iso = (ms: number) => new Date(ms).toISOString().slice(0, 16);
+    const h = 3_600_000;
+    const off = offsetHours * h;
+    return {
+      zone,
+      kind: 'none',
+      day,
+      ambiguousStart: iso(d + 2.5 * h - off),
+      ambiguousEnd: iso(d + 4 * h - off),
+      overnight: [iso(d - 2 * h - off), iso(d + 6 * h - off)],
+      seven: iso(d + 7 * h - off),
+    };
+  });
+}
+
+/** The Europe/Berlin case for one of its two DST days (defined in the table below). */
+function berlinCase(day: string): DstCase {
+  return cases.find((c) => c.zone === 'Europe/Berlin' && c.day === day)!;
+}
+
 const cases: DstCase[] = [
   // Europe/Berlin: CET +1 / CEST +2; gap 02:00-03:00 on 2026-03-29, repeated 02:00-03:00 on 2026-10-25.
   {
@@ -102,24 +126,18 @@ const cases: DstCase[] = [
     overnight: ['2026-10-03T12:00', '2026-10-03T19:00'],
     seven: '2026-10-03T20:00',
   },
-  // Asia/Kolkata (+05:30, no DST): the dates other zones switch on behave like any other day.
-  ...['2026-03-08', '2026-03-29', '2026-10-25', '2026-11-01'].map((day): DstCase => {
-    const d = new Date(`${day}T00:00:00Z`).getTime();
-    const iso = (ms: number) => new Date(ms).toISOString().slice(0, 16);
-    const h = 3_600_000;
-    return {
-      zone: 'Asia/Kolkata',
-      kind: 'none',
-      day,
-      ambiguousStart: iso(d + 2.5 * h - 5.5 * h),
-      ambiguousEnd: iso(d + 4 * h - 5.5 * h),
-      overnight: [iso(d - 2 * h - 5.5 * h), iso(d + 6 * h - 5.5 * h)],
-      seven: iso(d + 7 * h - 5.5 * h),
-    };
-  }),
+  // Zones without DST (Kolkata +05:30, Tokyo +09:00, Buenos Aires -03:00, UTC): the dates other zones
+  // switch on behave like any other day.
+  ...noDst('Asia/Kolkata', 5.5),
+  ...noDst('Asia/Tokyo', 9),
+  ...noDst('America/Argentina/Buenos_Aires', -3),
+  ...noDst('Etc/UTC', 0),
 ];
+// Europe/Oslo shares Berlin's rules (CET/CEST, same transition instants): the same expected instants.
+cases.push(...['2026-03-29', '2026-10-25'].map((day) => ({ ...berlinCase(day), zone: 'Europe/Oslo' })));
 
-const usZone = (zone: string) => zone.startsWith('America/');
+/** US zones repeat 01:00-02:00 on their fall-back night (Europe and Sydney repeat 02:00-03:00). */
+const usZone = (zone: string) => zone === 'America/New_York' || zone === 'America/Los_Angeles';
 
 describe.each(cases)('$zone on $day ($kind)', (c) => {
   const ambiguousSpan = usZone(c.zone) ? 'daily 01:30-04:00' : 'daily 02:30-04:00';
