@@ -423,7 +423,10 @@ export function createApiRegistrar(deps: ApiCommandDeps = {}): (program: Command
       },
     )
       .requiredOption('--serial <SN>', 'entitlement serial number')
-      .option('--config-id <N>', 'target config id (the current one keeps it)')
+      .option(
+        '--config-id <N>',
+        'target config id; give the current one to keep it (required unless --account-id and --program)',
+      )
       .option('--account-id <N>', 'account id, to look up the current config')
       .option('--program <SN>', 'program serial number, to look up the current config')
       .option('--description <TEXT>', 'new description ("" clears it)')
