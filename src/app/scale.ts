@@ -13,6 +13,7 @@
  * an instance the scaler released, its token is regenerated, so a used token on an unclaimed member always
  * means use outside claims (see `pools.ts`).
  */
+import { createHash } from 'node:crypto';
 import { z } from 'zod';
 import type { Policy, Pool } from '../lib/rules';
 import type { AuditEntry, EntitlementRecord } from '../lib/state';
@@ -37,6 +38,9 @@ export const SCALE_QUEUE = 'scaler-work';
 
 /** Largest pool size a message may ask for. */
 export const MAX_DESIRED = 1000;
+
+/** How long the worker remembers the event of a resize it applied (as long as the webhook dedupes). */
+const APPLIED_TTL_MS = 24 * 60 * 60 * 1000;
 
 /** Where a scale request came from. */
 export type ScaleSource = 'alert' | 'autoscale' | 'generic' | 'cli' | 'release' | 'sweep';
@@ -66,23 +70,23 @@ const messageSchema = z.discriminatedUnion('kind', [
   z.object({
     v: z.literal(1),
     kind: z.literal('scale'),
-    pool: z.string().min(1),
+    pool: z.string().min(1).max(200),
     change: z.union([
       z.strictObject({ desired: z.number().int().min(0).max(MAX_DESIRED) }),
       z.strictObject({ delta: z.number().int().min(-MAX_DESIRED).max(MAX_DESIRED) }),
     ]),
     source: sourceSchema,
     reason: z.string().max(500),
-    eventKey: z.string().max(500).optional(),
-    receivedAt: z.string(),
+    eventKey: z.string().min(1).max(500).optional(),
+    receivedAt: z.string().max(100),
   }),
   z.object({
     v: z.literal(1),
     kind: z.literal('settle'),
-    pool: z.string().min(1),
+    pool: z.string().min(1).max(200),
     source: sourceSchema,
     reason: z.string().max(500),
-    receivedAt: z.string(),
+    receivedAt: z.string().max(100),
   }),
 ]);
 
@@ -452,10 +456,20 @@ export async function applyScaleMessage(
         reason: message.reason,
       };
       const inventory = await loadInventory(deps, policy, pool, now);
-      const target = targetSize(inventory, message.kind === 'scale' ? message.change : { delta: 0 });
+      // The host delivers a message again when an earlier attempt threw after its resize (a settle that
+      // failed), and a send the webhook took for failed may have arrived after all: one event resizes once.
+      const resize =
+        message.kind === 'scale' &&
+        (message.eventKey === undefined ||
+          (await deps.store.events.remember(
+            `applied:${pool.name}:${createHash('sha256').update(message.eventKey).digest('hex')}`,
+            APPLIED_TTL_MS,
+            now,
+          )));
+      const target = targetSize(inventory, resize ? message.change : { delta: 0 });
       // A settle message only enforces bounds and due releases, which settleLoaded does.
-      const steps = message.kind === 'scale' ? planResize(inventory, target) : [];
-      const resize = await applySteps(deps, inventory, steps, run, now);
+      const steps = resize ? planResize(inventory, target) : [];
+      const resized = await applySteps(deps, inventory, steps, run, now);
       const settled = await settleLoaded(deps, policy, pool, run, now);
       return {
         pool: pool.name,
@@ -463,9 +477,9 @@ export async function applyScaleMessage(
         target,
         after: settled.size,
         bounds: { min: inventory.bounds.min, max: inventory.bounds.max },
-        applied: [...resize.applied, ...settled.report.applied],
-        failed: [...resize.failed, ...settled.report.failed],
-        created: resize.created,
+        applied: [...resized.applied, ...settled.report.applied],
+        failed: [...resized.failed, ...settled.report.failed],
+        created: resized.created,
       };
     },
     { waitMs: options.leaseWaitMs ?? 10_000 },

@@ -2,18 +2,29 @@
  * The scale webhook use case: turns an HTTP delivery into one `scaler-work` message, or a 4xx answer that
  * changes nothing. Three payloads are accepted:
  * - Azure Monitor common alert schema: `Fired` scales out by one, `Resolved` scales in by one; the alert
- *   rule must be listed in the pool's `triggers.alertRules` (else 403).
+ *   rule name must be listed in the pool's `triggers.alertRules` exactly (or its `alertRuleID`, an ARM id,
+ *   case-insensitively), else 403.
  * - Azure autoscale notifications: `operation` "Scale Out"/"Scale In", `context.newCapacity` becomes the
  *   desired size; `context.resourceId` must be listed in `triggers.autoscaleResourceIds` (case-insensitive).
  * - Generic JSON `{ "desired": N }` or `{ "delta": ±N }` (optional `id`, `reason`), which must carry
  *   `X-Signature: sha256=<hex>`: HMAC-SHA256 of the raw body bytes keyed by the UTF-8 bytes of the HMAC key.
+ *   The prefix is exactly `sha256=` (lower case) followed by exactly 64 hex digits (either case: they
+ *   denote the same 32 bytes); anything else is a 401. An empty key counts as not configured.
  *
  * Duplicate deliveries (same alert id + condition + fired time; same autoscale resource + operation +
- * timestamp + new capacity; same generic `id`, or same body when there is none) answer 200 `duplicate`.
+ * timestamp + new capacity; same generic `id`, or, without one, the same content) answer 200 `duplicate`.
+ * A generic body without `id` is identified by what it says (change and reason), not by its bytes: a
+ * whitespace, key-order or escaping variant of one signed body is the same event and acts once, and two
+ * intended steps must carry different ids. Dedupe keys are remembered for {@link DEDUPE_TTL_MS}; a signed
+ * body replayed after that acts again (the signature carries no time).
+ *
+ * A delivery whose message could not be queued answers 503 (Azure Monitor retries it) and is recorded as
+ * unsent, so its retry is queued instead of being taken for a duplicate.
  */
 import { createHash, createHmac, timingSafeEqual } from 'node:crypto';
 import { z } from 'zod';
 import type { Pool } from '../lib/rules';
+import { declaresMoreThan } from './http-body';
 import { findPool, UnknownPoolError, type PoolDeps } from './pools';
 import { MAX_DESIRED, type CapacityChange, type ScaleMessage, type ScaleSource } from './scale';
 
@@ -141,8 +152,13 @@ export function signBody(body: Uint8Array | string, key: string): string {
   return `sha256=${createHmac('sha256', key).update(body).digest('hex')}`;
 }
 
-/** Verifies `X-Signature: sha256=<hex>` over the raw body in constant time. */
+/**
+ * Verifies `X-Signature: sha256=<hex>` over the raw body. The header's form is checked first (it is public);
+ * the 32 digest bytes are then compared in constant time, always at full length. An empty key verifies
+ * nothing.
+ */
 export function verifySignature(body: Uint8Array, header: string | null | undefined, key: string): boolean {
+  if (key.length === 0) return false;
   const match = /^sha256=([0-9a-fA-F]{64})$/.exec((header ?? '').trim());
   if (!match) return false;
   const expected = createHmac('sha256', key).update(body).digest();
@@ -158,15 +174,22 @@ export function classifyPayload(body: unknown): 'alert' | 'autoscale' | 'generic
   return undefined;
 }
 
-const listed = (list: readonly string[], value: string | undefined): boolean =>
+/** ARM ids are case-insensitive (Azure sends them lower-cased in alerts, mixed case elsewhere). */
+const listedId = (list: readonly string[], value: string | undefined): boolean =>
   value !== undefined && list.some((entry) => entry.toLowerCase() === value.toLowerCase());
+
+/** Rule names are matched exactly: a look-alike name is another rule. */
+const listedName = (list: readonly string[], value: string): boolean => list.includes(value);
 
 /** Validates an alert for `pool`; throws 400/403 rejections. */
 export function parseAlert(body: unknown, pool: Pool): ScaleRequest {
   const parsed = alertSchema.safeParse(body);
   if (!parsed.success) reject400(parsed.error);
   const e = parsed.data.data.essentials;
-  if (!listed(pool.triggers.alertRules, e.alertRule) && !listed(pool.triggers.alertRules, e.alertRuleID)) {
+  if (
+    !listedName(pool.triggers.alertRules, e.alertRule) &&
+    !listedId(pool.triggers.alertRules, e.alertRuleID)
+  ) {
     throw new WebhookRejection(
       403,
       `alert rule "${e.alertRule}" is not listed in pool "${pool.name}" triggers.alertRules`,
@@ -176,7 +199,7 @@ export function parseAlert(body: unknown, pool: Pool): ScaleRequest {
   return {
     source: 'alert',
     change: { delta: fired ? 1 : -1 },
-    eventKey: `alert|${e.alertId}|${e.monitorCondition}|${e.firedDateTime}`,
+    eventKey: `alert|${e.alertId.toLowerCase()}|${e.monitorCondition}|${e.firedDateTime}`,
     reason: `alert ${e.alertRule} ${e.monitorCondition}`,
   };
 }
@@ -186,7 +209,7 @@ export function parseAutoscale(body: unknown, pool: Pool): ScaleRequest {
   const parsed = autoscaleSchema.safeParse(body);
   if (!parsed.success) reject400(parsed.error);
   const { operation, context } = parsed.data;
-  if (!listed(pool.triggers.autoscaleResourceIds, context.resourceId)) {
+  if (!listedId(pool.triggers.autoscaleResourceIds, context.resourceId)) {
     throw new WebhookRejection(
       403,
       `resource is not listed in pool "${pool.name}" triggers.autoscaleResourceIds`,
@@ -200,17 +223,22 @@ export function parseAutoscale(body: unknown, pool: Pool): ScaleRequest {
   };
 }
 
-/** Validates a generic body whose signature was already checked; throws 400 rejections. */
-export function parseGeneric(body: unknown, raw: Uint8Array): ScaleRequest {
+/**
+ * Validates a generic body whose signature was already checked; throws 400 rejections. `raw` is kept for
+ * compatibility: the dedupe identity without an `id` is the parsed content, so serialisation variants of
+ * one event share it.
+ */
+export function parseGeneric(body: unknown, _raw?: Uint8Array): ScaleRequest {
   const parsed = genericSchema.safeParse(body);
   if (!parsed.success) reject400(parsed.error);
   const { desired, delta, id, reason } = parsed.data;
   const change: CapacityChange = desired !== undefined ? { desired } : { delta: delta! };
+  // Fixed key order: the same content always gives the same key, however the sender serialised it.
+  const content = JSON.stringify({ desired: desired ?? null, delta: delta ?? null, reason: reason ?? null });
   return {
     source: 'generic',
     change,
-    // Without an id, identical bodies are one delivery: a replayed signed body acts once.
-    eventKey: id !== undefined ? `generic|id|${id}` : `generic|body|${sha256(raw)}`,
+    eventKey: id !== undefined ? `generic|id|${id}` : `generic|content|${sha256(content)}`,
     reason: reason
       ? `webhook: ${reason}`
       : `webhook ${'desired' in change ? `desired ${desired}` : `delta ${delta}`}`,
@@ -223,7 +251,11 @@ export async function resolveHmacKey(
   env: NodeJS.ProcessEnv = process.env,
 ): Promise<string | undefined> {
   const secretName = deps.settings?.webhookHmacSecret;
-  if (deps.settings?.keyVaultUrl && secretName && deps.secrets) return deps.secrets.get(secretName);
+  // An empty key would let anyone sign: it counts as not configured.
+  if (deps.settings?.keyVaultUrl && secretName && deps.secrets) {
+    const key = await deps.secrets.get(secretName);
+    return key ? key : undefined;
+  }
   const local = env[LOCAL_HMAC_KEY_ENV];
   return local ? local : undefined;
 }
@@ -251,8 +283,10 @@ export async function handleScaleWebhook(
   options: WebhookOptions = {},
 ): Promise<WebhookResponse> {
   try {
-    const declared = Number(delivery.contentLength ?? '0');
-    if (declared > MAX_WEBHOOK_BYTES || delivery.body.byteLength > MAX_WEBHOOK_BYTES) {
+    if (
+      declaresMoreThan(delivery.contentLength, MAX_WEBHOOK_BYTES) ||
+      delivery.body.byteLength > MAX_WEBHOOK_BYTES
+    ) {
       throw new WebhookRejection(413, `body larger than ${MAX_WEBHOOK_BYTES} bytes`);
     }
     const policy = await deps.loadPolicy();
@@ -265,18 +299,13 @@ export async function handleScaleWebhook(
     }
     let body: unknown;
     try {
-      body = JSON.parse(Buffer.from(delivery.body).toString('utf8')) as unknown;
+      // Fatal decoding: invalid UTF-8 is a bad body, not something to repair into U+FFFD.
+      body = JSON.parse(new TextDecoder('utf-8', { fatal: true }).decode(delivery.body)) as unknown;
     } catch {
-      throw new WebhookRejection(400, 'body: not valid JSON', '');
+      throw new WebhookRejection(400, 'body: expected UTF-8 JSON', '');
     }
     const request = await parseDelivery(deps, pool, body, delivery, options);
     const now = deps.now();
-    const first = await deps.store.events.remember(
-      `scale:${pool.name}:${sha256(request.eventKey)}`,
-      DEDUPE_TTL_MS,
-      now,
-    );
-    if (!first) return { status: 200, body: { status: 'duplicate' } };
     const message: ScaleMessage = {
       v: 1,
       kind: 'scale',
@@ -284,15 +313,54 @@ export async function handleScaleWebhook(
       change: request.change,
       source: request.source,
       reason: request.reason,
-      eventKey: request.eventKey.slice(0, 500),
+      // The worker dedupes on it too; a long key is hashed rather than cut (a cut key could collide).
+      eventKey: request.eventKey.length <= 500 ? request.eventKey : `sha256|${sha256(request.eventKey)}`,
       receivedAt: now.toISOString(),
     };
-    await deps.store.queue.send(message);
+    const queued = await queueOnce(deps, `scale:${pool.name}:${sha256(request.eventKey)}`, message, now);
+    if (!queued) return { status: 200, body: { status: 'duplicate' } };
     return { status: 202, body: { status: 'queued', pool: pool.name, change: request.change } };
   } catch (error) {
     if (error instanceof WebhookRejection) return error.toResponse();
     throw error;
   }
+}
+
+/** Sends of one event after earlier ones failed to queue (Azure Monitor makes at most 6 attempts). */
+const MAX_QUEUE_ATTEMPTS = 8;
+
+/**
+ * Queues `message` unless its event was queued before. Each attempt of an event takes a slot with
+ * insert-if-absent; an attempt whose send fails marks its slot unsent, and the next delivery of the event
+ * then takes the next slot. Returns false for a duplicate. A send failure is rethrown (answered 503).
+ */
+async function queueOnce(
+  deps: Pick<PoolDeps, 'store' | 'now'>,
+  baseKey: string,
+  message: ScaleMessage,
+  now: Date,
+): Promise<boolean> {
+  const { events, queue } = deps.store;
+  for (let attempt = 0; attempt < MAX_QUEUE_ATTEMPTS; attempt += 1) {
+    const key = attempt === 0 ? baseKey : `${baseKey}#${attempt}`;
+    if (await events.remember(key, DEDUPE_TTL_MS, now)) {
+      try {
+        await queue.send(message);
+      } catch (error) {
+        // Best effort: when even this write fails, the retry is taken for a duplicate (storage is down).
+        await events.remember(`${key}:unsent`, DEDUPE_TTL_MS, new Date()).catch(() => undefined);
+        throw error;
+      }
+      return true;
+    }
+    // Seen before: a duplicate unless that attempt recorded that it could not queue. The probe leaves a
+    // row that expires a millisecond later when there was none; unsent marks and probes use the wall clock
+    // so that a later probe always finds an earlier probe expired. (Two probes within one millisecond may
+    // queue the event twice; the worker applies one event once.)
+    const unsent = !(await events.remember(`${key}:unsent`, 1, new Date()));
+    if (!unsent) return false;
+  }
+  return false;
 }
 
 async function parseDelivery(

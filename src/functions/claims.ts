@@ -7,6 +7,7 @@
  * Tokens appear only in the claim response body, never in logs.
  */
 import { app, type HttpRequest, type HttpResponseInit, type InvocationContext } from '@azure/functions';
+import { declaresMoreThan, readAtMost } from '../app/http-body';
 import type { PoolDeps } from '../app/pools';
 
 /** Resolves the dependencies for one invocation. */
@@ -45,9 +46,18 @@ async function errorResponse(
   if (error instanceof PoolBusyError) {
     return { status: 503, headers: { 'Retry-After': '5' }, jsonBody: { error: message } };
   }
-  context.error(`${what} failed: ${message}`);
+  // Anything else is ours (storage, FortiFlex, a bug): the detail goes to the log under the invocation id,
+  // the caller gets no internals.
+  context.error(`${what} failed: ${message.slice(0, 300)}`);
   const retryable = (error as { retryable?: unknown }).retryable === true;
-  return { status: retryable ? 503 : 500, jsonBody: { error: message } };
+  return {
+    status: retryable ? 503 : 500,
+    ...(retryable ? { headers: { 'Retry-After': '5' } } : {}),
+    jsonBody: {
+      error: retryable ? 'temporarily unable to serve the request; retry' : 'internal error',
+      invocationId: context.invocationId,
+    },
+  };
 }
 
 /** Builds the claim handler over `resolve`. */
@@ -58,16 +68,13 @@ export function createClaimHandler(resolve: PoolDependencyResolver = fromEnviron
   ): Promise<HttpResponseInit> {
     const pool = request.params.pool ?? '';
     try {
-      if (Number(request.headers.get('content-length') ?? '0') > MAX_BYTES) {
-        return { status: 413, jsonBody: { error: `body larger than ${MAX_BYTES} bytes` } };
-      }
-      const text = await request.text();
-      if (Buffer.byteLength(text) > MAX_BYTES) {
-        return { status: 413, jsonBody: { error: `body larger than ${MAX_BYTES} bytes` } };
-      }
+      const tooLarge = { status: 413, jsonBody: { error: `body larger than ${MAX_BYTES} bytes` } };
+      if (declaresMoreThan(request.headers.get('content-length'), MAX_BYTES)) return tooLarge;
+      const bytes = await readAtMost(request.body, MAX_BYTES);
+      if (!bytes) return tooLarge;
       let body: unknown;
       try {
-        body = JSON.parse(text) as unknown;
+        body = JSON.parse(new TextDecoder('utf-8', { fatal: true }).decode(bytes)) as unknown;
       } catch {
         return {
           status: 400,
@@ -87,7 +94,7 @@ export function createClaimHandler(resolve: PoolDependencyResolver = fromEnviron
         jsonBody: { serialNumber: outcome.serialNumber, token: outcome.token, status: outcome.status },
       };
     } catch (error) {
-      return errorResponse(error, context, `claim ${pool}`);
+      return errorResponse(error, context, `claim ${JSON.stringify(pool.slice(0, 200))}`);
     }
   };
 }
@@ -118,7 +125,7 @@ export function createReleaseHandler(resolve: PoolDependencyResolver = fromEnvir
       context.log(`release ${pool}/${instanceId}: ${outcome}`);
       return { status: 204 };
     } catch (error) {
-      return errorResponse(error, context, `release ${pool}`);
+      return errorResponse(error, context, `release ${JSON.stringify(pool.slice(0, 200))}`);
     }
   };
 }

@@ -25,7 +25,8 @@ export function createPoolWorker(
   return async function poolWorker(message: unknown, context: InvocationContext): Promise<void> {
     const dequeueCount = Number(context.triggerMetadata?.dequeueCount ?? 1);
     const finalAttempt = dequeueCount >= (options.maxDequeueCount ?? MAX_DEQUEUE_COUNT);
-    const { applyScaleMessage, parseScaleMessage, errorText } = await import('../app/scale.js');
+    const { applyScaleMessage, parseScaleMessage, errorText, InvalidScaleMessageError } =
+      await import('../app/scale.js');
     const deps = await resolve();
     let summary: { pool?: unknown; kind?: unknown; source?: unknown } = {};
     try {
@@ -55,9 +56,12 @@ export function createPoolWorker(
             action: 'poisonMessage',
             outcome: 'failed',
             ...(typeof summary.pool === 'string' ? { pool: summary.pool } : {}),
-            reason: `message moved to the poison queue after ${dequeueCount} attempts`,
+            reason:
+              error instanceof InvalidScaleMessageError
+                ? `malformed message moved to the poison queue after ${dequeueCount} attempts`
+                : `message moved to the poison queue after ${dequeueCount} attempts`,
             error: reason,
-            details: { dequeueCount, ...summary },
+            details: { dequeueCount, malformed: error instanceof InvalidScaleMessageError, ...summary },
           })
           .catch(() => undefined);
       }

@@ -2,10 +2,12 @@ import fc from 'fast-check';
 import { TableClient } from '@azure/data-tables';
 import { QueueClient } from '@azure/storage-queue';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import type { PoolDeps } from '../../src/app/pools';
 import {
   classifyPayload,
   handleScaleWebhook,
   MAX_WEBHOOK_BYTES,
+  resolveHmacKey,
   signBody,
   verifySignature,
   type WebhookDelivery,
@@ -81,6 +83,60 @@ describe('signatures', () => {
     expect(verifySignature(body, 'sha256=abc', KEY)).toBe(false);
   });
 
+  it('accepts only sha256= plus exactly 64 hex digits, and nothing under an empty key', () => {
+    const body = bytes({ delta: 1 });
+    const good = signBody(body, KEY);
+    const hex = good.slice('sha256='.length);
+    const variants = [
+      `SHA256=${hex}`,
+      `Sha256=${hex}`,
+      `sha1=${hex}`,
+      `sha256:${hex}`,
+      `sha256 = ${hex}`,
+      `sha256=${hex.slice(0, 63)}`,
+      `sha256=${hex}0`,
+      `sha256=${hex.slice(0, 62)}zz`,
+      `sha256=${hex.slice(0, 32)} ${hex.slice(32)}`,
+      `${good}, ${good}`, // two headers joined by the runtime
+      hex,
+      '',
+    ];
+    for (const header of variants) expect(verifySignature(body, header, KEY), header).toBe(false);
+    expect(verifySignature(body, good, KEY)).toBe(true);
+    expect(verifySignature(body, signBody(body, ''), '')).toBe(false);
+  });
+
+  it('rejects every other well-formed signature and every changed body (fuzz)', () => {
+    const body = bytes({ desired: 4, id: 'fuzz' });
+    const good = signBody(body, KEY).slice('sha256='.length);
+    fc.assert(
+      fc.property(fc.stringMatching(/^[0-9a-f]{64}$/), (hex) => {
+        expect(verifySignature(body, `sha256=${hex}`, KEY)).toBe(hex === good);
+      }),
+      { numRuns: 200 },
+    );
+    fc.assert(
+      fc.property(fc.nat({ max: body.length * 8 - 1 }), (bit) => {
+        const flipped = Uint8Array.from(body);
+        flipped[bit >> 3]! ^= 1 << (bit & 7);
+        expect(verifySignature(flipped, `sha256=${good}`, KEY)).toBe(false);
+      }),
+      { numRuns: 200 },
+    );
+  });
+
+  it('reads the key from Key Vault when configured and treats an empty secret as no key', async () => {
+    const secrets = (value: string) => ({ get: async () => value, invalidate: () => undefined });
+    const settings = { keyVaultUrl: 'https://kv.example', webhookHmacSecret: 'webhook-hmac' };
+    expect(await resolveHmacKey({ settings, secrets: secrets('kv-key') }, { WEBHOOK_HMAC_KEY: 'x' })).toBe(
+      'kv-key',
+    );
+    expect(await resolveHmacKey({ settings, secrets: secrets('') }, { WEBHOOK_HMAC_KEY: 'x' })).toBe(
+      undefined,
+    );
+    expect(await resolveHmacKey({}, { WEBHOOK_HMAC_KEY: '' })).toBe(undefined);
+  });
+
   it('classifies the three payload families', () => {
     expect(classifyPayload(alert('Fired'))).toBe('alert');
     expect(classifyPayload(autoscale('Scale Out', 3))).toBe('autoscale');
@@ -130,6 +186,79 @@ describe('handleScaleWebhook', () => {
     expect((await deliver({ body, signature })).status).toBe(202);
     expect(await deliver({ body, signature })).toEqual({ status: 200, body: { status: 'duplicate' } });
     expect(await drain()).toMatchObject([{ source: 'generic', change: { desired: 3 } }]);
+  });
+
+  it('acts once for whitespace, key-order and escaping variants of one signed body without id', async () => {
+    await drain();
+    const variants = [
+      '{"delta":2,"reason":"deploy"}',
+      '{ "delta" : 2 , "reason" : "deploy" }\n',
+      '{"reason":"deploy","delta":2}',
+      '{"delta":2.0,"reason":"d\\u0065ploy"}',
+    ];
+    const answers = [];
+    for (const text of variants) {
+      const body = bytes(text);
+      answers.push((await deliver({ body, signature: signBody(body, KEY) })).status);
+    }
+    expect(answers).toEqual([202, 200, 200, 200]);
+    // Another id, or other content, is another event.
+    const other = bytes({ delta: 2, reason: 'deploy', id: 'second-step' });
+    expect((await deliver({ body: other, signature: signBody(other, KEY) })).status).toBe(202);
+    expect(await drain()).toHaveLength(2);
+  });
+
+  it('queues the retry of a delivery that could not be queued, then answers duplicate', async () => {
+    await drain();
+    let failures = 1;
+    const flaky: PoolDeps = {
+      ...world.deps,
+      store: {
+        ...world.deps.store,
+        queue: {
+          ...world.deps.store.queue,
+          send: (message: unknown) =>
+            failures-- > 0
+              ? Promise.reject(new Error('queue unavailable'))
+              : world.deps.store.queue.send(message),
+        },
+      },
+    };
+    const body = bytes(alert('Fired', 'fgt-cpu-high', '2026-03-05T10:00:00Z'));
+    const send = () => handleScaleWebhook(flaky, { pool: POOL, body }, { env });
+    await expect(send()).rejects.toThrow('queue unavailable');
+    expect((await send()).status).toBe(202);
+    expect((await send()).status).toBe(200);
+    expect((await send()).status).toBe(200);
+    expect(await drain()).toMatchObject([{ source: 'alert', change: { delta: 1 } }]);
+  });
+
+  it('matches alert rule names exactly and never lists the allowed rules in answers', async () => {
+    for (const rule of ['FGT-CPU-HIGH', ' fgt-cpu-high', 'fgt-cpu-high ', 'fgt-cpu-hig']) {
+      const answer = await deliver({ body: bytes(alert('Fired', rule)) });
+      expect(answer.status, rule).toBe(403);
+      expect(JSON.stringify(answer.body)).not.toContain('"fgt-cpu-high"');
+    }
+    const resource = await deliver({ body: bytes(autoscale('Scale Out', 3, `${SCALE_SET}x`)) });
+    expect(resource.status).toBe(403);
+    expect(JSON.stringify(resource.body).toLowerCase()).not.toContain(SCALE_SET.toLowerCase());
+    const unknown = await deliver({ body: bytes(alert('Fired')), pool: 'nope' });
+    expect(unknown.status).toBe(404);
+    expect(JSON.stringify(unknown.body)).not.toMatch(/vmss-fgt|fgt-cpu-high|2200/);
+  });
+
+  it('answers 400 for bodies that are not UTF-8 JSON, changing nothing', async () => {
+    await drain();
+    const before = await snapshot();
+    // Signed, and valid JSON once the stray byte is repaired to U+FFFD: still not UTF-8, so still a 400.
+    const invalidUtf8 = Uint8Array.from([...bytes('{"desired":1,"reason":"'), 0xff, ...bytes('"}')]);
+    expect(await deliver({ body: invalidUtf8, signature: signBody(invalidUtf8, KEY) })).toMatchObject({
+      status: 400,
+      body: { path: '' },
+    });
+    expect(await deliver({ body: bytes('{"delta": 1') })).toMatchObject({ status: 400, body: { path: '' } });
+    expect(await deliver({ body: bytes('') })).toMatchObject({ status: 400 });
+    expect(await snapshot()).toEqual(before);
   });
 
   it('answers each bad delivery with the right 4xx', async () => {
@@ -233,6 +362,11 @@ describe('handleScaleWebhook', () => {
         const answer = await deliver(delivery);
         expect(answer.status).toBeGreaterThanOrEqual(400);
         expect(answer.status).toBeLessThan(500);
+        // Answers carry one-line messages: never the key, never a stack.
+        const text = JSON.stringify(answer.body);
+        expect(text).not.toContain(KEY);
+        expect(text).not.toMatch(/\bat .+:\d+:\d+/);
+        expect(String(answer.body.error)).not.toContain('\n');
       }),
       { numRuns: 300 },
     );

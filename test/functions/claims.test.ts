@@ -1,4 +1,7 @@
+import fc from 'fast-check';
+import { TableClient } from '@azure/data-tables';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { normalizeInstanceId } from '../../src/app/claims';
 import { createClaimHandler, createReleaseHandler } from '../../src/functions/claims';
 import { POOL, startPoolWorld, type PoolWorld } from '../app/pool-support';
 import { createContext, createHttpRequest } from '../support/functions';
@@ -39,6 +42,64 @@ describe('claims functions', () => {
       jsonBody: { pool: POOL, min: 0, max: 2, claimed: 2, inUse: 0, active: 1 },
     });
     expect(capture.text()).not.toContain(body.token);
+    // Nor anywhere the scaler stores things: audit, records, claims, dedupe keys.
+    for (const table of ['audit', 'records', 'claims', 'events']) {
+      const client = TableClient.fromConnectionString(world.connectionString, `${world.prefix}${table}`, {
+        allowInsecureConnection: true,
+      });
+      const rows: unknown[] = [];
+      try {
+        for await (const row of client.listEntities()) rows.push(row);
+      } catch {
+        continue; // table never created
+      }
+      expect(JSON.stringify(rows), table).not.toContain(body.token);
+    }
+  });
+
+  it('validates instance ids: 1-128 VM-name characters, one-line 400 without echoing the input', async () => {
+    const { context } = createContext('claimLicense');
+    const tooLong = await claimHandler(claim({ instanceId: `a${'b'.repeat(128)}` }), context);
+    expect(tooLong).toMatchObject({ status: 400, jsonBody: { path: 'instanceId' } });
+    for (const instanceId of ['', ' fgt', '-fgt', 'fgt\n1', 'fgt 1', '../x', 'a#b', 'a?b', 42, null]) {
+      const answer = await claimHandler(claim({ instanceId }), context);
+      expect(answer.status, String(instanceId)).toBe(400);
+      if (typeof instanceId === 'string' && instanceId.length > 2) {
+        expect(JSON.stringify(answer.jsonBody)).not.toContain(instanceId);
+      }
+      expect(String((answer.jsonBody as { error: string }).error)).not.toContain('\n');
+    }
+    fc.assert(
+      fc.property(fc.string({ maxLength: 140, unit: 'binary' }), (value) => {
+        const valid = /^[A-Za-z0-9][A-Za-z0-9._:-]{0,127}$/.test(value);
+        if (valid) expect(normalizeInstanceId(value)).toBe(value.toLowerCase());
+        else expect(() => normalizeInstanceId(value)).toThrow(/^instanceId: [^\n]+$/);
+      }),
+      { numRuns: 300 },
+    );
+  });
+
+  it('answers 413 on actual bytes and hides internal errors from the caller', async () => {
+    const { context } = createContext('claimLicense');
+    const big = createHttpRequest({
+      method: 'POST',
+      path: `/api/pools/${POOL}/claims`,
+      params: { pool: POOL },
+      body: JSON.stringify({ instanceId: 'fgt-big', pad: 'x'.repeat(5000) }),
+    });
+    expect(await claimHandler(big, context)).toMatchObject({ status: 413 });
+    const broken = createClaimHandler(async () => ({
+      ...world.deps,
+      loadPolicy: () => {
+        throw new Error('policy blob https://acct.blob.core.windows.net/x?sig=SECRETSIG unreadable');
+      },
+    }));
+    const capture = createContext('claimLicense');
+    const answer = await broken(claim({ instanceId: 'fgt-9' }), capture.context);
+    expect(answer.status).toBe(500);
+    expect(JSON.stringify(answer.jsonBody)).not.toMatch(/SECRETSIG|blob|\bat /);
+    expect(answer.jsonBody).toMatchObject({ invocationId: capture.context.invocationId });
+    expect(capture.text()).toContain('unreadable');
   });
 
   it('answers 400 with the field for bad bodies and 404 for unknown pools', async () => {

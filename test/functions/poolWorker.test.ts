@@ -79,6 +79,31 @@ describe('poolWorker function', () => {
     await lease!.release();
   });
 
+  it('resizes once for one event even when the host delivers its message again', async () => {
+    world = await startPoolWorld({ seed: { active: 1 } });
+    const w = world;
+    const worker = createPoolWorker(async () => w.deps);
+    const body = {
+      v: 1,
+      kind: 'scale',
+      pool: POOL,
+      change: { delta: 1 },
+      source: 'alert',
+      reason: 'alert fgt-cpu-high Fired',
+      eventKey: 'alert|/subscriptions/s/alerts/once|Fired|2026-03-02T16:00:00Z',
+      receivedAt: '2026-03-02T16:00:01Z',
+    };
+    for (let attempt = 1; attempt <= 2; attempt += 1) {
+      const { context } = createContext('poolWorker', { triggerMetadata: { dequeueCount: attempt } });
+      await worker(body, context);
+    }
+    expect(w.members()).toHaveLength(2);
+    // Without an event key (the CLI) every message is its own request.
+    const { eventKey: _eventKey, ...cli } = body;
+    await worker({ ...cli, source: 'cli' }, createContext('poolWorker').context);
+    expect(w.members()).toHaveLength(3);
+  });
+
   it('sends a malformed message to the poison queue with the field in the audit', async () => {
     world = await startPoolWorld();
     const w = world;
@@ -87,5 +112,7 @@ describe('poolWorker function', () => {
     await expect(worker({ v: 1, kind: 'scale', pool: POOL }, context)).rejects.toThrow(/change/);
     const [row] = (await w.store.audit.query({ limit: 5 })).filter((e) => e.action === 'poisonMessage');
     expect(row?.error).toMatch(/^change/);
+    expect(row).toMatchObject({ outcome: 'failed', details: { malformed: true, dequeueCount: 5 } });
+    expect(row?.reason).toMatch(/malformed message moved to the poison queue after 5 attempts/);
   });
 });

@@ -52,6 +52,36 @@ describe('scale function', () => {
     expect(await handler(post(alert('Fired'), {}, 'other'), context)).toMatchObject({ status: 404 });
   });
 
+  it('stops reading a body without a declared length at the limit, before resolving anything', async () => {
+    let resolved = 0;
+    const counting = createScaleHandler(async () => {
+      resolved += 1;
+      return world.deps;
+    });
+    const { context } = createContext('scale');
+    const huge = new Uint8Array(64 * 1024 + 1).fill(0x20);
+    const request = post(huge);
+    expect(request.headers.get('content-length')).toBeNull();
+    expect(await counting(request, context)).toMatchObject({ status: 413 });
+    // A malformed declared length declares nothing: the actual bytes decide.
+    expect(await counting(post(huge, { 'content-length': 'lots' }), context)).toMatchObject({ status: 413 });
+    expect(resolved).toBe(0);
+    expect(
+      await counting(
+        post(alert('Fired', 'fgt-cpu-high', '2026-03-02T19:00:00Z'), { 'content-length': 'x' }),
+        context,
+      ),
+    ).toMatchObject({ status: 202 });
+  });
+
+  it('keeps caller-supplied text on one log line', async () => {
+    const capture = createContext('scale');
+    const answer = await handler(post(alert('Fired'), {}, 'evil\n[error] forged line'), capture.context);
+    expect(answer.status).toBe(404);
+    expect(capture.logs).toHaveLength(1);
+    expect(capture.logs[0]!.message).not.toContain('\n');
+  });
+
   it('answers 503 when the request cannot be queued', async () => {
     const broken = createScaleHandler(async () => ({
       ...world.deps,
@@ -66,6 +96,13 @@ describe('scale function', () => {
       capture.context,
     );
     expect(answer.status).toBe(503);
+    expect(answer.jsonBody).toEqual({ error: 'temporarily unable to queue the request; retry' });
     expect(capture.text()).toContain('not queued: down');
+    // Azure Monitor retries a 503: the retry is queued, not taken for a duplicate.
+    const retry = await handler(
+      post(alert('Fired', 'fgt-cpu-high', '2026-03-02T18:00:00Z')),
+      capture.context,
+    );
+    expect(retry).toMatchObject({ status: 202 });
   });
 });
