@@ -44,10 +44,15 @@ async function defaultDeps(policy: Policy, env: NodeJS.ProcessEnv): Promise<Pool
 
 const runId = (): string => `cli-${new Date().toISOString()}`;
 
+/** The `--instance` value, normalized as the claim endpoints do; bad usage names the option. */
 function instanceOf(value: string | undefined): string {
   if (value === undefined)
     throw new UsageError('--instance: required; expected the VM name, e.g. vmss-fgt_3');
-  return value;
+  try {
+    return claims.normalizeInstanceId(value);
+  } catch (error) {
+    throw new UsageError(`--instance: ${(error as Error).message.replace(/^instanceId: /, '')}`);
+  }
 }
 
 /** The pool family as a registrar with its seams filled in. */
@@ -145,14 +150,7 @@ export function createPoolRegistrar(seams: PoolCommandDeps = {}): (program: Comm
     common(pool.command('claim').description('claim a license for an instance (prints its token)'))
       .option('--instance <id>', 'instance id: the VM name')
       .action(async (options: CommonOptions & { instance?: string }) => {
-        let instanceId: string;
-        try {
-          instanceId = claims.normalizeInstanceId(instanceOf(options.instance));
-        } catch (error) {
-          throw error instanceof UsageError
-            ? error
-            : new UsageError(`--instance: ${(error as Error).message.replace(/^instanceId: /, '')}`);
-        }
+        const instanceId = instanceOf(options.instance);
         const { deps } = await prepare(options, io);
         const outcome: claims.ClaimOutcome = await claims.claimLicense(deps, options.pool, instanceId, {
           runId: runId(),
@@ -167,14 +165,7 @@ export function createPoolRegistrar(seams: PoolCommandDeps = {}): (program: Comm
       .option('--instance <id>', 'instance id: the VM name')
       .option('--regenerate-token', "regenerate the token so the departed instance's token is dead")
       .action(async (options: CommonOptions & { instance?: string; regenerateToken?: boolean }) => {
-        let instanceId: string;
-        try {
-          instanceId = claims.normalizeInstanceId(instanceOf(options.instance));
-        } catch (error) {
-          throw error instanceof UsageError
-            ? error
-            : new UsageError(`--instance: ${(error as Error).message.replace(/^instanceId: /, '')}`);
-        }
+        const instanceId = instanceOf(options.instance);
         const { deps } = await prepare(options, io);
         const outcome: claims.ReleaseOutcome = await claims.releaseClaim(deps, options.pool, instanceId, {
           runId: runId(),
