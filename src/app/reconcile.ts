@@ -3,7 +3,8 @@
  * rules select to its wanted state at `now`.
  *
  * Read policy → take the run lease → list entitlements (one call per account+program) → load records → plan
- * → apply with bounded concurrency, per-entitlement isolation and the plan's action cap → release the lease.
+ * → apply with bounded concurrency, per-entitlement isolation and the plan's action cap → sweep the pools
+ * (reusing the run's listing of their scopes) → release the lease.
  * A run that finds the lease held changes nothing and says so; a dry run plans and audits but changes nothing
  * (and needs no lease). Whatever a run misses or gets wrong, the next run sees the real state and converges.
  */
@@ -14,7 +15,7 @@ import { mapWithConcurrency } from '../lib/concurrency';
 import { planActions, type Plan, type PlanAction, type Policy } from '../lib/rules';
 import type { Lease } from '../lib/state';
 import type { AppDependencies } from './dependencies';
-import { sweepPools, type PoolSweepReport } from './sweep';
+import { scopeKey, sweepPools, type PoolSweepReport, type RunListing } from './sweep';
 import {
   applyAction,
   auditDryRun,
@@ -77,7 +78,7 @@ export function scopesOf(policy: Policy): { accountId: number; programSerialNumb
   const scopes = new Map<string, { accountId: number; programSerialNumber: string }>();
   for (const rule of policy.rules) {
     const { accountId, programSerialNumber } = rule.fortiflex;
-    scopes.set(`${accountId}|${programSerialNumber}`, { accountId, programSerialNumber });
+    scopes.set(scopeKey(rule.fortiflex), { accountId, programSerialNumber });
   }
   return [...scopes.values()];
 }
@@ -92,6 +93,19 @@ export async function listEntitlements(
   errors: RunError[],
   signal?: AbortSignal,
 ): Promise<Entitlement[]> {
+  return (await listScopes(deps, policy, errors, signal)).entitlements;
+}
+
+/**
+ * {@link listEntitlements}, also keeping each listed scope's own result (keyed by `scopeKey`), which the
+ * run's pool sweep reuses instead of listing again.
+ */
+async function listScopes(
+  deps: Pick<AppDependencies, 'client'>,
+  policy: Policy,
+  errors: RunError[],
+  signal?: AbortSignal,
+): Promise<{ entitlements: Entitlement[]; byScope: Map<string, Entitlement[]> }> {
   const scopes = scopesOf(policy);
   const results = await Promise.allSettled(
     scopes.map((scope) =>
@@ -103,18 +117,20 @@ export async function listEntitlements(
     ),
   );
   const bySerial = new Map<string, Entitlement>();
+  const byScope = new Map<string, Entitlement[]>();
   results.forEach((result, i) => {
+    const scope = scopes[i]!;
     if (result.status === 'fulfilled') {
+      byScope.set(scopeKey(scope), result.value);
       for (const entitlement of result.value) bySerial.set(entitlement.serialNumber, entitlement);
     } else {
-      const scope = scopes[i]!;
       errors.push({
         stage: 'list',
         message: `account ${scope.accountId} program ${scope.programSerialNumber}: ${errorMessage(result.reason)}`,
       });
     }
   });
-  return [...bySerial.values()];
+  return { entitlements: [...bySerial.values()], byScope };
 }
 
 function emptySummary(runId: string, now: Date, dryRun: boolean): RunSummary {
@@ -204,11 +220,11 @@ async function sweep(
   deps: AppDependencies,
   now: Date,
   policy: Policy,
-  runId: string,
+  listing: RunListing,
   errors: RunError[],
 ): Promise<PoolSweepReport | undefined> {
   try {
-    const report = await sweepPools(deps, now, { policy, runId });
+    const report = await sweepPools(deps, now, { policy, runId: listing.runId, listing });
     for (const claims of report.claims) {
       if (claims.listError)
         errors.push({ stage: 'sweep', message: `pool ${claims.pool}: ${claims.listError}` });
@@ -273,8 +289,8 @@ export async function runReconcile(
     ? keepAlive(lease, options.renewEveryMs ?? (LEASE_SECONDS * 1000) / 3, errors)
     : undefined;
   try {
-    const [entitlements, recordList] = await Promise.all([
-      listEntitlements(deps, policy, errors, options.signal),
+    const [{ entitlements, byScope }, recordList] = await Promise.all([
+      listScopes(deps, policy, errors, options.signal),
       deps.store.records
         .list()
         .catch((error: unknown) => Promise.reject(storageError('reading the entitlement records', error))),
@@ -354,7 +370,16 @@ export async function runReconcile(
     if (!dryRun && stopped() === undefined) {
       const acted = new Set(plan.actions.map((a) => a.serialNumber));
       await clearStaleOwnership(deps, entitlements, records, acted, errors);
-      if (policy.pools.length > 0) pools = await sweep(deps, now, policy, runId, errors);
+      if (policy.pools.length > 0) {
+        // The sweep settles pools on this run's listing where it is still current: every action (applied,
+        // failed or skipped; a failed call may still have changed the entitlement) makes its configs' stale.
+        const changedConfigs = new Set(
+          plan.actions.flatMap((a) =>
+            a.targetConfigId === undefined ? [a.configId] : [a.configId, a.targetConfigId],
+          ),
+        );
+        pools = await sweep(deps, now, policy, { runId, scopes: byScope, changedConfigs }, errors);
+      }
     }
     return {
       ...(pools && { pools }),

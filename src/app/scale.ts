@@ -15,6 +15,7 @@
  */
 import { createHash } from 'node:crypto';
 import { z } from 'zod';
+import type { Entitlement } from '../lib/fortiflex/types';
 import type { Policy, Pool } from '../lib/rules';
 import type { AuditEntry, EntitlementRecord } from '../lib/state';
 import {
@@ -28,6 +29,7 @@ import {
   POOL_ACTIONS,
   releaseDueAt,
   withLease,
+  type InventoryReads,
   type PoolDeps,
   type PoolInventory,
   type PoolMember,
@@ -486,15 +488,33 @@ export async function applyScaleMessage(
   );
 }
 
-/** Reloads the pool, runs due releases, and returns its size afterwards. Caller holds the pool lease. */
+/** True when settling the inventory would change something: the bounds in force or a due release. */
+function needsSettling(inventory: PoolInventory, now: Date): boolean {
+  return targetSize(inventory, { delta: 0 }) !== inventory.size || planDue(inventory, now).length > 0;
+}
+
+/**
+ * Enforces the bounds in force and runs due releases, and returns the pool's size afterwards plus the
+ * inventory the changes were planned on. Caller holds the pool lease.
+ *
+ * Without `start` the pool is read first. With it, that inventory is used; a `provisional` one (built on
+ * entitlements listed before the lease was taken) may only decide that nothing is to be done: when it shows
+ * work, the pool is read again under the lease and the work planned on that, so every change rests on a
+ * read made while no other lease holder can change the pool.
+ */
 async function settleLoaded(
   deps: PoolDeps,
   policy: Policy,
   pool: Pool,
   run: RunContext,
   now: Date,
-): Promise<{ size: number; report: ApplyReport }> {
-  let inventory = await loadInventory(deps, policy, pool, now);
+  start?: { inventory: PoolInventory; provisional: boolean },
+): Promise<{ size: number; report: ApplyReport; base: PoolInventory }> {
+  let inventory = start?.inventory ?? (await loadInventory(deps, policy, pool, now));
+  if (start?.provisional && needsSettling(inventory, now)) {
+    inventory = await loadInventory(deps, policy, pool, now);
+  }
+  const base = inventory;
   const report: ApplyReport = { applied: [], failed: [], created: [] };
   const bounded = targetSize(inventory, { delta: 0 });
   if (bounded !== inventory.size) {
@@ -507,7 +527,7 @@ async function settleLoaded(
     merge(report, await applySteps(deps, inventory, due, { ...run, reason: 'scale-in release due' }, now));
     inventory = await loadInventory(deps, policy, pool, now);
   }
-  return { size: inventory.size, report };
+  return { size: inventory.size, report, base };
 }
 
 function merge(into: ApplyReport, from: ApplyReport): void {
@@ -516,24 +536,60 @@ function merge(into: ApplyReport, from: ApplyReport): void {
   into.created.push(...from.created);
 }
 
-/** Settles one pool (bounds in force and due releases) under its lease; used by the sweep. */
+/** Options of {@link settlePool}. */
+export interface SettleOptions extends ScaleRunOptions {
+  /**
+   * The pool's entitlements (its config, any status) as listed earlier in the caller's run, before the pool
+   * lease was taken. Used instead of listing the pool when they show nothing to do; any change is still
+   * planned on a fresh read under the lease. Absent: the pool is listed under the lease.
+   */
+  listed?: readonly Entitlement[];
+}
+
+/**
+ * Settles one pool (bounds in force and due releases) under its lease; used by the sweep. Does what a
+ * `settle` message does, reading the pool once when nothing needs doing.
+ */
 export async function settlePool(
   deps: PoolDeps,
   policy: Policy,
   pool: Pool,
-  options: ScaleRunOptions,
+  options: SettleOptions,
 ): Promise<ScaleOutcome> {
-  return applyScaleMessage(
-    { ...deps, loadPolicy: () => policy },
-    {
-      v: 1,
-      kind: 'settle',
-      pool: pool.name,
-      source: 'sweep',
-      reason: 'periodic settle',
-      receivedAt: deps.now().toISOString(),
+  return withLease(
+    deps,
+    poolLeaseName(pool.name),
+    async () => {
+      const now = deps.now();
+      const run: RunContext = {
+        runId: options.runId,
+        actor: options.actor ?? 'scale',
+        reason: 'periodic settle',
+      };
+      const listed = options.listed;
+      const reads: InventoryReads | undefined = listed && {
+        entitlements: Promise.resolve([...listed]),
+        records: deps.store.records.list(),
+        claims: deps.store.claims.list(pool.name),
+      };
+      const inventory = await loadInventory(deps, policy, pool, now, reads);
+      const settled = await settleLoaded(deps, policy, pool, run, now, {
+        inventory,
+        provisional: listed !== undefined,
+      });
+      const { base } = settled;
+      return {
+        pool: pool.name,
+        before: base.size,
+        target: targetSize(base, { delta: 0 }),
+        after: settled.size,
+        bounds: { min: base.bounds.min, max: base.bounds.max },
+        applied: settled.report.applied,
+        failed: settled.report.failed,
+        created: [],
+      };
     },
-    options,
+    { waitMs: options.leaseWaitMs ?? 10_000 },
   );
 }
 

@@ -1,6 +1,8 @@
 /**
  * The pool sweep, run by reconcile at the end of every run (`sweepPools(deps, now)`): releases claims whose
- * instance is gone, then settles every pool (bounds in force, scale-in debts, due stops).
+ * instance is gone, then settles every pool (bounds in force, scale-in debts, due stops). A pool in a scope
+ * the run already listed settles on that listing when it shows nothing to do, so a quiet run lists each
+ * account+program once in all (see {@link RunListing}).
  *
  * An instance is gone when the pool names a scale set and a lister is available (managed identity with
  * Reader on the scale set; `deps.scaleSets`, defaulting to the Azure lister when the app runs with a managed
@@ -10,6 +12,7 @@
  * `claimRelease` (its user is known gone), which makes it a spare again; licenses in use outside claims are
  * never stopped by the settle (see `pools.ts`).
  */
+import type { Entitlement } from '../lib/fortiflex/types';
 import type { Policy, Pool } from '../lib/rules';
 import type { ClaimRecord } from '../lib/state';
 import { releaseRow } from './claims';
@@ -38,6 +41,44 @@ export interface SweepOptions {
   runId?: string;
   /** Policy to use instead of `deps.loadPolicy()` (reconcile already has it). */
   policy?: Policy;
+  /** What the calling run already listed; see {@link RunListing}. */
+  listing?: RunListing;
+}
+
+/**
+ * The entitlements a reconcile run listed, handed to the sweep at the end of the same run so that a pool in a
+ * listed account+program needs no list of its own (reconcile lists each scope once).
+ */
+export interface RunListing {
+  /** The run that listed them; a listing of any other run is ignored. */
+  runId: string;
+  /** Entitlements per listed scope, keyed by {@link scopeKey}. A scope whose list failed is absent. */
+  scopes: ReadonlyMap<string, readonly Entitlement[]>;
+  /**
+   * Config ids of entitlements the run tried to change (the config of each planned action and the target of
+   * a switch): their listing is out of date, so pools on them list again.
+   */
+  changedConfigs: ReadonlySet<number>;
+}
+
+/** Key of an account+program scope in {@link RunListing.scopes}. */
+export function scopeKey(scope: { accountId: number; programSerialNumber: string }): string {
+  return `${scope.accountId}|${scope.programSerialNumber}`;
+}
+
+/**
+ * The pool's entitlements from the run's listing when that listing still describes them: listed by this
+ * run, in the pool's scope, and no change of this run on the pool's config. Undefined means the pool lists
+ * its own. (The sweep also lists its own for a pool where it released a claim: a release can regenerate a
+ * token.)
+ */
+export function listedPoolEntitlements(
+  listing: RunListing | undefined,
+  runId: string,
+  pool: Pool,
+): Entitlement[] | undefined {
+  if (!listing || listing.runId !== runId || listing.changedConfigs.has(pool.configId)) return undefined;
+  return listing.scopes.get(scopeKey(pool.fortiflex))?.filter((e) => e.configId === pool.configId);
 }
 
 /**
@@ -48,6 +89,16 @@ export async function sweepClaims(
   deps: PoolDeps,
   now: Date,
   options: SweepOptions = {},
+): Promise<ClaimSweepReport[]> {
+  return releaseGoneClaims(deps, now, options, new Set());
+}
+
+/** {@link sweepClaims}, adding to `tried` the name of every pool where a release was attempted. */
+async function releaseGoneClaims(
+  deps: PoolDeps,
+  now: Date,
+  options: SweepOptions,
+  tried: Set<string>,
 ): Promise<ClaimSweepReport[]> {
   const policy = options.policy ?? (await deps.loadPolicy());
   // Dependencies that do not say (the app's own) get the production lister when Azure access exists.
@@ -61,6 +112,8 @@ export async function sweepClaims(
       if (claims.length === 0) continue;
       const gone = await goneClaims(pool, claims, now, lister, report);
       for (const { claim, reason } of gone) {
+        // A release may regenerate the token even when it then fails or finds the row gone.
+        tried.add(pool.name);
         const released = await releaseRow(deps, pool, claim, now, {
           runId: options.runId ?? `sweep-${now.toISOString()}`,
           actor: 'sweep',
@@ -119,15 +172,20 @@ export async function sweepPools(
 ): Promise<PoolSweepReport> {
   const policy = options.policy ?? (await deps.loadPolicy());
   const runId = options.runId ?? `sweep-${now.toISOString()}`;
-  const claims = await sweepClaims(deps, now, { policy, runId });
+  const releasing = new Set<string>();
+  const claims = await releaseGoneClaims(deps, now, { policy, runId }, releasing);
   const pools: PoolSweepReport['pools'] = [];
   for (const pool of policy.pools) {
+    const listed = releasing.has(pool.name)
+      ? undefined
+      : listedPoolEntitlements(options.listing, runId, pool);
     try {
       pools.push(
         await settlePool({ ...deps, now: () => now }, policy, pool, {
           runId,
           actor: 'sweep',
           leaseWaitMs: 0,
+          ...(listed && { listed }),
         }),
       );
     } catch (error) {
