@@ -5,6 +5,7 @@ import fs from 'node:fs';
 import path from 'node:path';
 import { ROOT } from './bicep';
 import { listFiles } from './funcignore';
+import { SETTING_NAMES } from '../../../src/app/settings';
 
 /** Source files of the app (src/**.ts), relative to ROOT. */
 export function sourceFiles(): string[] {
@@ -21,13 +22,7 @@ export function sourceFiles(): string[] {
  * (`const LOCAL_KEY_ENV = 'NAME'`, read as `env[LOCAL_KEY_ENV]`).
  */
 export async function settingsReadByCode(): Promise<{ declared: string[]; scanned: Map<string, string> }> {
-  const settingsModule = path.join(ROOT, 'src', 'app', 'settings.ts');
-  let declared: string[] = [];
-  if (fs.existsSync(settingsModule)) {
-    // A computed specifier: the module is another owner's and may not exist yet.
-    const loaded = (await import(settingsModule)) as { SETTING_NAMES?: readonly string[] };
-    declared = [...(loaded.SETTING_NAMES ?? [])];
-  }
+  const declared = [...SETTING_NAMES];
   const scanned = new Map<string, string>();
   const pattern = /\benv(?:\.([A-Za-z_][A-Za-z0-9_]*)|\[\s*['"]([A-Za-z_][A-Za-z0-9_]*)['"]\s*\])/g;
   const constant = /\b[A-Z][A-Z0-9_]*_ENV\s*=\s*['"]([A-Za-z_][A-Za-z0-9_]*)['"]/g;
