@@ -586,7 +586,7 @@ export async function settlePool(
         bounds: { min: base.bounds.min, max: base.bounds.max },
         applied: settled.report.applied,
         failed: settled.report.failed,
-        created: [],
+        created: settled.report.created,
       };
     },
     { waitMs: options.leaseWaitMs ?? 10_000 },

@@ -71,6 +71,9 @@ describe('sweepPools', () => {
         .map((e) => e.status)
         .sort(),
     ).toEqual(['ACTIVE', 'PENDING']);
+    // The stopped member was reactivated; the second license had to be created, and the report names it.
+    const pending = world.members().filter((e) => e.status === 'PENDING');
+    expect(report.pools[0]).toMatchObject({ created: pending.map((e) => e.serialNumber) });
   });
 });
 
