@@ -284,16 +284,23 @@ export async function applySteps(
     reason: run.reason,
     ...extra,
   });
+  /** Records that the scaler did `lastAction` to one member now (for this run's reason unless given). */
+  const recordAction = (
+    serialNumber: string,
+    lastAction: string,
+    fields: Partial<EntitlementRecord> = {},
+  ): Promise<void> =>
+    writeRecord(deps, pool, bySerial.get(serialNumber)?.record, serialNumber, {
+      lastAction,
+      lastActionAt: at,
+      lastReason: run.reason,
+      ...fields,
+    });
   for (const step of steps) {
     try {
       switch (step.kind) {
         case 'cancelRelease': {
-          const member = bySerial.get(step.serialNumber);
-          await writeRecord(deps, pool, member?.record, step.serialNumber, {
-            lastAction: POOL_ACTIONS.cancelRelease,
-            lastActionAt: at,
-            lastReason: run.reason,
-          });
+          await recordAction(step.serialNumber, POOL_ACTIONS.cancelRelease);
           await audit(deps, row('cancelRelease', 'succeeded', { serialNumber: step.serialNumber }));
           break;
         }
@@ -303,11 +310,7 @@ export async function applySteps(
           // Keeps the invariant of pools.ts: a marked member never carries a used token.
           if (hasReleasedToken(member))
             await deps.client.regenerateToken({ serialNumber: step.serialNumber });
-          await writeRecord(deps, pool, member?.record, step.serialNumber, {
-            lastAction: POOL_ACTIONS.release,
-            lastActionAt: at,
-            lastReason: run.reason,
-          });
+          await recordAction(step.serialNumber, POOL_ACTIONS.release);
           const dueAt = releaseDueAt(pool, now).toISOString();
           await audit(
             deps,
@@ -319,14 +322,10 @@ export async function applySteps(
           const target = bySerial.get(step.to);
           assertReleasable(target, step.to);
           if (hasReleasedToken(target)) await deps.client.regenerateToken({ serialNumber: step.to });
-          await writeRecord(deps, pool, bySerial.get(step.from)?.record, step.from, {
-            lastAction: POOL_ACTIONS.cancelRelease,
-            lastActionAt: at,
+          await recordAction(step.from, POOL_ACTIONS.cancelRelease, {
             lastReason: `release moved to ${step.to}`,
           });
-          await writeRecord(deps, pool, target?.record, step.to, {
-            lastAction: POOL_ACTIONS.release,
-            lastActionAt: at,
+          await recordAction(step.to, POOL_ACTIONS.release, {
             lastReason: `release moved from ${step.from}, still claimed`,
           });
           await audit(
@@ -343,12 +342,9 @@ export async function applySteps(
             await deps.client.regenerateToken({ serialNumber: step.serialNumber });
           }
           await deps.client.reactivateEntitlement({ serialNumber: step.serialNumber, scope });
-          await writeRecord(deps, pool, member?.record, step.serialNumber, {
+          await recordAction(step.serialNumber, POOL_ACTIONS.reactivate, {
             stoppedByScaler: false,
             previousStatus: member?.entitlement.status,
-            lastAction: POOL_ACTIONS.reactivate,
-            lastActionAt: at,
-            lastReason: run.reason,
           });
           await audit(deps, row('reactivate', 'succeeded', { serialNumber: step.serialNumber }));
           break;
@@ -368,12 +364,9 @@ export async function applySteps(
             throw new Error(`refusing to stop ${step.serialNumber}: its license is in use outside claims`);
           }
           await deps.client.stopEntitlement({ serialNumber: step.serialNumber, scope });
-          await writeRecord(deps, pool, member?.record, step.serialNumber, {
+          await recordAction(step.serialNumber, POOL_ACTIONS.stop, {
             stoppedByScaler: true,
             previousStatus: 'ACTIVE',
-            lastAction: POOL_ACTIONS.stop,
-            lastActionAt: at,
-            lastReason: run.reason,
           });
           await audit(deps, row('stop', 'succeeded', { serialNumber: step.serialNumber }));
           break;

@@ -4,21 +4,11 @@ import path from 'node:path';
 import { Command } from 'commander';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { createPoolRegistrar } from '../../src/cli/commands/pool';
-import type { CliIo } from '../../src/cli/io';
+import { bufferIo as captureIo } from '../../src/cli/io';
 import { main } from '../../src/cli/main';
 import { FortiFlexClient } from '../../src/lib/fortiflex';
 import { createStateStore } from '../../src/lib/state';
 import { POOL, poolPolicyDocument, startPoolWorld, type PoolWorld } from '../app/pool-support';
-
-function captureIo(): CliIo & { out: string; err: string } {
-  const io = {
-    out: '',
-    err: '',
-    stdout: (text: string) => void (io.out += text),
-    stderr: (text: string) => void (io.err += text),
-  };
-  return io;
-}
 
 let world: PoolWorld;
 let policyFile: string;
