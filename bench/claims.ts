@@ -9,7 +9,10 @@
  */
 import { randomBytes } from 'node:crypto';
 import type { HttpRequest, HttpResponseInit, InvocationContext } from '@azure/functions';
-import { poolMarker, type PoolDeps } from '../src/app/pools';
+import { poolMarker } from '../src/app/pools/membership';
+import type { PoolDeps } from '../src/app/pools/deps';
+import { PoolHints } from '../src/app/pools/hints';
+import { PoolLeases } from '../src/app/pools/lease';
 import { startAzurite } from '../src/dev/azurite';
 import { FortiFlexClient } from '../src/lib/fortiflex';
 import { validatePolicy } from '../src/lib/rules';
@@ -115,7 +118,14 @@ export async function run(log: (line: string) => void): Promise<void> {
         },
       ],
     });
-    const deps: PoolDeps = { client, store, loadPolicy: async () => policy, now: () => new Date() };
+    const deps: PoolDeps = {
+      client,
+      store,
+      loadPolicy: async () => policy,
+      now: () => new Date(),
+      hints: new PoolHints(),
+      leases: new PoolLeases(store),
+    };
     const claim = createClaimHandler(async () => deps);
     const scale = createScaleHandler(async () => deps);
     const trivial = async (request: HttpRequest): Promise<HttpResponseInit> => {

@@ -7,11 +7,11 @@
  */
 import { randomBytes } from 'node:crypto';
 import { createAppDependencies } from '../src/app/dependencies';
-import { DEFAULT_CONCURRENCY, runReconcile } from '../src/app/reconcile';
+import { DEFAULT_CONCURRENCY, runReconcile } from '../src/app/reconcile/reconcile';
 import { startAzurite } from '../src/dev/azurite';
 import { FortiFlexClient } from '../src/lib/fortiflex';
 import { createStateStore, type EntitlementRecord, type StateStore } from '../src/lib/state';
-import type { RunSummary } from '../src/app/run-summary';
+import { type RunSummary } from '../src/app/reconcile/run-summary';
 import { defaultSeed, startSimulator, type SimulatorSeed } from '../src/simulator';
 
 const ENTITLEMENTS = 1_000;

@@ -15,12 +15,14 @@ import type { FortiFlexClient } from '../lib/fortiflex';
 import type { StateStore } from '../lib/state';
 import type { SecretReader } from '../lib/secrets';
 import type { Policy } from '../lib/rules';
-import type { ScaleSetLister } from './pools';
-import type { RateSource } from './rates';
+import type { ScaleSetLister } from '../lib/azure/scale-set-lister';
+import type { PoolHints } from './pools/hints';
+import type { PoolLeases } from './pools/lease';
+import type { RateSource } from './reconcile/rates';
 
 /** Everything a use case depends on. Built once per worker by {@link getAppDependencies}. */
 export interface AppDependencies {
-  /** Validated, frozen settings (DESIGN §7). */
+  /** Validated, frozen settings (docs/architecture.md §"Settings"). */
   settings: Readonly<Settings>;
   client: FortiFlexClient;
   store: StateStore;
@@ -34,6 +36,12 @@ export interface AppDependencies {
   scaleSets?: ScaleSetLister;
   /** Points per day of configs the policy gives no rate (tools/calc), cached for the worker's life. */
   rates?: RateSource;
+  /** This worker's inventory hints for claims. */
+  hints: PoolHints;
+  /** This worker's pool leases. */
+  leases: PoolLeases;
+  /** The webhook HMAC key (Key Vault secret or `WEBHOOK_HMAC_KEY`); undefined when not configured. */
+  webhookHmacKey(): Promise<string | undefined>;
 }
 
 /** Pieces a test (or the CLI) supplies instead of building them from the environment. */
@@ -54,6 +62,8 @@ export interface AppDependencyOverrides {
   scaleSets?: ScaleSetLister;
   /** Rate source; by default a cached one over the client's `configs/list` and `tools/calc`. */
   rates?: RateSource;
+  /** Waits of the pool leases (tests shorten them). */
+  sleep?: (ms: number) => Promise<void>;
 }
 
 /**
@@ -111,8 +121,8 @@ export async function createAppDependencies(
 ): Promise<AppDependencies> {
   const env = overrides.env ?? process.env;
   const { loadSettings } = await import('./settings.js');
-  // Partial settings go over the DESIGN §7 defaults (what an environment naming only the storage yields), so
-  // the defaults live in one place.
+  // Partial settings go over the defaults (what an environment naming only the storage yields), so the
+  // defaults live in one place.
   const settings: Readonly<Settings> = overrides.settings
     ? Object.freeze({
         ...loadSettings({ AzureWebJobsStorage: 'UseDevelopmentStorage=true' }),
@@ -135,7 +145,7 @@ export async function createAppDependencies(
     client = new FortiFlexClient({
       apiUrl: settings.fortiflexApiUrl,
       authUrl: settings.fortiflexAuthUrl,
-      credentials: createCredentialsProvider(env, secrets ? { secretReader: secrets } : undefined),
+      credentials: createCredentialsProvider(settings, secrets ? { secretReader: secrets } : undefined),
     });
   }
 
@@ -158,12 +168,20 @@ export async function createAppDependencies(
     loadPolicy = () => Promise.resolve(policy);
   }
 
+  // The scale-set lister needs Azure access: a managed identity with Reader on each pool's scale set.
   let scaleSets = overrides.scaleSets;
-  if (!scaleSets && !overrides.client) {
-    scaleSets = (await import('./sweep.js')).defaultScaleSetLister(env);
+  if (!scaleSets && !overrides.client && settings.managedIdentity) {
+    scaleSets = (await import('../lib/azure/scale-set-lister.js')).createAzureScaleSetLister();
   }
 
-  const rates = overrides.rates ?? (await import('./rates.js')).createRateSource(client);
+  const [{ createRateSource }, { PoolHints }, { PoolLeases }, { resolveHmacKey }] = await Promise.all([
+    import('./reconcile/rates.js'),
+    import('./pools/hints.js'),
+    import('./pools/lease.js'),
+    import('./pools/webhook.js'),
+  ]);
+  const rates = overrides.rates ?? createRateSource(client);
+  const webhookSecrets = secrets;
 
   const deps: AppDependencies = {
     settings,
@@ -172,6 +190,9 @@ export async function createAppDependencies(
     store,
     loadPolicy,
     now: overrides.now ?? (() => new Date()),
+    hints: new PoolHints(),
+    leases: new PoolLeases(store, overrides.sleep ? { sleep: overrides.sleep } : {}),
+    webhookHmacKey: () => resolveHmacKey({ settings, secrets: webhookSecrets }),
     ...(secrets ? { secrets } : {}),
     ...(scaleSets ? { scaleSets } : {}),
   };

@@ -1,37 +1,39 @@
 /**
- * App configuration (DESIGN §7): read once from the environment (app settings, local.settings.json), validated,
- * typed and frozen. A bad configuration fails fast with one line per bad setting, naming the setting and the
- * accepted form. Values of settings that may hold secrets are never echoed.
+ * App configuration (docs/architecture.md §"Settings"): read once from the environment (app settings,
+ * local.settings.json, the shell), validated, typed and frozen. This is the only module that reads the
+ * environment (the Azure SDK's credential chain reads its own variables). A bad configuration fails fast with
+ * one line per bad setting, naming the setting and the accepted form. Values of settings that may hold
+ * secrets are never echoed, and are kept as {@link SecretValue}s that never print themselves.
  */
 import { z } from 'zod';
+import { SecretValue, type CredentialSettings } from '../lib/secrets';
+import type { StorageSettings } from '../lib/state';
 
-/** Where the state lives: a connection string (Azurite, shared key) or service URIs plus a managed identity. */
-export type StorageSettings =
-  | { kind: 'connectionString'; connectionString: string }
-  | {
-      kind: 'identity';
-      blobServiceUri: string;
-      queueServiceUri: string;
-      tableServiceUri: string;
-      clientId?: string;
-    };
-
-/** The validated app configuration. */
-export interface Settings {
+/** What every FortiFlex caller needs: the API's URLs and where its credentials come from. */
+export interface ClientSettings extends CredentialSettings {
   fortiflexApiUrl: string;
   fortiflexAuthUrl: string;
-  keyVaultUrl?: string;
-  usernameSecret: string;
-  passwordSecret: string;
+}
+
+/** The validated app configuration. */
+export interface Settings extends ClientSettings {
   policyPath: string;
   policyInline?: string;
   forceDryRun: boolean;
   schedule: string;
   storage: StorageSettings;
+  /** With Key Vault: the name of the secret holding the webhook HMAC key. */
   webhookHmacSecret?: string;
+  /** Without Key Vault: the webhook HMAC key itself (`WEBHOOK_HMAC_KEY`, local runs). */
+  webhookHmacKey?: SecretValue;
+  /** True when the app runs with an Azure managed identity (the platform sets `IDENTITY_ENDPOINT`). */
+  managedIdentity: boolean;
 }
 
-/** Defaults from DESIGN §7. */
+/** Settings for commands that may run without state storage (the CLI's API and planning commands). */
+export type CliSettings = Omit<Settings, 'storage'> & { storage?: StorageSettings };
+
+/** Defaults of the settings (the only place they are written). */
 export const SETTING_DEFAULTS = {
   FORTIFLEX_API_URL: 'https://support.fortinet.com/ES/api/fortiflex/v2/',
   FORTIFLEX_AUTH_URL: 'https://customerapiauth.fortinet.com/api/v1/oauth/token/',
@@ -68,7 +70,11 @@ export const SETTING_NAMES: readonly string[] = Object.freeze([
   'AzureWebJobsStorage',
   ...STORAGE_IDENTITY_SETTINGS,
   'WEBHOOK_HMAC_SECRET',
+  'WEBHOOK_HMAC_KEY',
 ]);
+
+/** Set by the Functions platform, never by the user; read to tell whether a managed identity exists. */
+const PLATFORM_IDENTITY_SETTING = 'IDENTITY_ENDPOINT';
 
 /** Settings whose values may be secret: problems with them are reported without the value. */
 const SECRET_SETTINGS = new Set([
@@ -76,6 +82,7 @@ const SECRET_SETTINGS = new Set([
   'FORTIFLEX_ACCESS_PASSWORD',
   'AzureWebJobsStorage',
   'WEBHOOK_HMAC_SECRET',
+  'WEBHOOK_HMAC_KEY',
 ]);
 
 /** One bad setting. */
@@ -98,14 +105,39 @@ const UNRESOLVED_REFERENCE = /^@Microsoft\.KeyVault\(/i;
 /** Key Vault secret names: 1–127 letters, digits and dashes. */
 const SECRET_NAME = /^[0-9A-Za-z-]{1,127}$/;
 
-const httpUrl = z.string().refine((value) => {
-  try {
-    const url = new URL(value);
-    return (url.protocol === 'https:' || url.protocol === 'http:') && url.hostname !== '';
-  } catch {
-    return false;
+/** True for a loopback host: 127.0.0.0/8, ::1 or localhost (the simulators, Azurite, local stand-ins). */
+export function isLoopbackHost(hostname: string): boolean {
+  const host = hostname.replace(/^\[|\]$/g, '').toLowerCase();
+  return host === 'localhost' || host === '::1' || /^127\.\d{1,3}\.\d{1,3}\.\d{1,3}$/.test(host);
+}
+
+/** Checks a URL setting, adding an issue naming it and the accepted form; returns the value. */
+function checkUrlSetting(issues: SettingIssue[], name: string, value: string, example: string): string {
+  const problem = urlProblem(value);
+  if (problem !== undefined) {
+    issues.push({
+      setting: name,
+      message: `${JSON.stringify(value.slice(0, 200))} ${problem}; expected an https URL (http only to a loopback address), e.g. ${example}`,
+    });
   }
-});
+  return value;
+}
+
+/**
+ * What is wrong with a URL setting, or undefined: it must be `https:`, or `http:` to a loopback address
+ * (credentials and tokens never cross a network in clear text).
+ */
+function urlProblem(value: string): string | undefined {
+  let url: URL;
+  try {
+    url = new URL(value);
+  } catch {
+    return 'is not a URL';
+  }
+  if (url.hostname === '' || (url.protocol !== 'https:' && url.protocol !== 'http:')) return 'is not a URL';
+  if (url.protocol === 'http:' && !isLoopbackHost(url.hostname)) return 'uses http to a non-loopback host';
+  return undefined;
+}
 
 /** NCRONTAB with seconds: six space-separated fields of digits, names, `*`, `/`, `,`, `-` or `?`. */
 const ncrontab = z
@@ -154,10 +186,21 @@ function shown(name: string, value: string): string {
 
 /**
  * Reads, validates and freezes the configuration from `env`. Throws {@link SettingsError} listing every bad
- * setting (one per line). `FORTIFLEX_ACCESS_USERNAME`/`FORTIFLEX_ACCESS_PASSWORD` are checked here but not kept:
- * the secrets module reads them when it needs them.
+ * setting (one per line).
  */
 export function loadSettings(env: NodeJS.ProcessEnv = process.env): Readonly<Settings> {
+  return readSettings(env, true) as Readonly<Settings>;
+}
+
+/**
+ * {@link loadSettings} for commands that work without state storage: `AzureWebJobsStorage` may be unset (a
+ * set but invalid value is still an error).
+ */
+export function loadCliSettings(env: NodeJS.ProcessEnv = process.env): Readonly<CliSettings> {
+  return readSettings(env, false);
+}
+
+function readSettings(env: NodeJS.ProcessEnv, storageRequired: boolean): Readonly<CliSettings> {
   const issues: SettingIssue[] = [];
   const bad = (setting: string, value: string, expected: string): void => {
     issues.push({ setting, message: `${shown(setting, value)}expected ${expected}` });
@@ -182,22 +225,20 @@ export function loadSettings(env: NodeJS.ProcessEnv = process.env): Readonly<Set
     return value;
   };
 
-  const fortiflexApiUrl = check(
+  const checkUrl = (name: string, value: string, example: string): string =>
+    checkUrlSetting(issues, name, value, example);
+  const fortiflexApiUrl = checkUrl(
     'FORTIFLEX_API_URL',
-    httpUrl,
+    get('FORTIFLEX_API_URL') ?? SETTING_DEFAULTS.FORTIFLEX_API_URL,
     SETTING_DEFAULTS.FORTIFLEX_API_URL,
-    'an http(s) URL',
   );
-  const fortiflexAuthUrl = check(
+  const fortiflexAuthUrl = checkUrl(
     'FORTIFLEX_AUTH_URL',
-    httpUrl,
+    get('FORTIFLEX_AUTH_URL') ?? SETTING_DEFAULTS.FORTIFLEX_AUTH_URL,
     SETTING_DEFAULTS.FORTIFLEX_AUTH_URL,
-    'an http(s) URL',
   );
   const keyVaultUrl = get('KEY_VAULT_URL');
-  if (keyVaultUrl !== undefined && !httpUrl.safeParse(keyVaultUrl).success) {
-    bad('KEY_VAULT_URL', keyVaultUrl, 'an http(s) URL such as https://<vault>.vault.azure.net/');
-  }
+  if (keyVaultUrl !== undefined) checkUrl('KEY_VAULT_URL', keyVaultUrl, 'https://<vault>.vault.azure.net/');
   const secretName = z.string().regex(SECRET_NAME);
   const secretNameForm = 'a Key Vault secret name (1-127 letters, digits and dashes)';
   const usernameSecret = check(
@@ -238,8 +279,11 @@ export function loadSettings(env: NodeJS.ProcessEnv = process.env): Readonly<Set
     'an NCRONTAB expression with 6 fields "{second} {minute} {hour} {day} {month} {day-of-week}", e.g. "0 */5 * * * *"',
   );
 
-  const storage = readStorage(env, get, bad, issues);
+  const storage = readStorage(env, get, bad, issues, storageRequired);
 
+  const accessUsername = get('FORTIFLEX_ACCESS_USERNAME');
+  const accessPassword = get('FORTIFLEX_ACCESS_PASSWORD');
+  const webhookHmacKey = get('WEBHOOK_HMAC_KEY');
   const webhookHmacSecret = get('WEBHOOK_HMAC_SECRET');
   // With Key Vault the setting names a secret; without it the webhook module decides how to use it.
   if (webhookHmacSecret !== undefined && keyVaultUrl !== undefined && !SECRET_NAME.test(webhookHmacSecret)) {
@@ -248,7 +292,7 @@ export function loadSettings(env: NodeJS.ProcessEnv = process.env): Readonly<Set
 
   if (issues.length > 0) throw new SettingsError(issues);
 
-  const settings: Settings = {
+  const settings: CliSettings = {
     fortiflexApiUrl,
     fortiflexAuthUrl,
     ...(keyVaultUrl !== undefined && { keyVaultUrl }),
@@ -258,8 +302,12 @@ export function loadSettings(env: NodeJS.ProcessEnv = process.env): Readonly<Set
     ...(policyInline !== undefined && { policyInline }),
     forceDryRun: dryRun.toLowerCase() === 'true',
     schedule,
-    storage: Object.freeze(storage!),
+    ...(storage !== undefined && { storage: Object.freeze(storage) }),
+    ...(accessUsername !== undefined && { accessUsername: new SecretValue(accessUsername) }),
+    ...(accessPassword !== undefined && { accessPassword: new SecretValue(accessPassword) }),
     ...(webhookHmacSecret !== undefined && { webhookHmacSecret }),
+    ...(webhookHmacKey !== undefined && { webhookHmacKey: new SecretValue(webhookHmacKey) }),
+    managedIdentity: read(env, PLATFORM_IDENTITY_SETTING) !== undefined,
   };
   return Object.freeze(settings);
 }
@@ -269,6 +317,7 @@ function readStorage(
   get: (name: string) => string | undefined,
   bad: (setting: string, value: string, expected: string) => void,
   issues: SettingIssue[],
+  required: boolean,
 ): StorageSettings | undefined {
   const connectionString = get('AzureWebJobsStorage');
   if (connectionString !== undefined) {
@@ -278,7 +327,7 @@ function readStorage(
   }
   const identityKeys = STORAGE_IDENTITY_SETTINGS.filter((name) => read(env, name) !== undefined);
   if (identityKeys.length === 0) {
-    if (!issues.some((issue) => issue.setting === 'AzureWebJobsStorage')) {
+    if (required && !issues.some((issue) => issue.setting === 'AzureWebJobsStorage')) {
       issues.push({
         setting: 'AzureWebJobsStorage',
         message:
@@ -299,11 +348,8 @@ function readStorage(
   const uri = (service: 'blob' | 'queue' | 'table'): string => {
     const name = `AzureWebJobsStorage__${service}ServiceUri`;
     const value = get(name);
-    if (value !== undefined) {
-      if (!httpUrl.safeParse(value).success)
-        bad(name, value, `an http(s) URL such as https://<account>.${service}.core.windows.net`);
-      return value;
-    }
+    if (value !== undefined)
+      return checkUrlSetting(issues, name, value, `https://<account>.${service}.core.windows.net`);
     if (accountName === undefined) {
       issues.push({
         setting: name,

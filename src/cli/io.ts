@@ -1,5 +1,5 @@
 /**
- * Shared plumbing for CLI commands: output streams, JSON vs table printing, and the error that maps to
+ * Output plumbing for CLI commands: output streams, JSON vs table printing, and the error that maps to
  * exit code 2 (bad usage). Commands write through a {@link CliIo} so tests can capture output.
  */
 
@@ -60,16 +60,4 @@ export function formatTable(
       .join('  ')
       .trimEnd();
   return [line(columns), line(widths.map((width) => '-'.repeat(width))), ...body.map(line)].join('\n') + '\n';
-}
-
-/** Parses a positive integer option value, or throws a {@link UsageError} naming the option. */
-export function parseIntegerOption(
-  option: string,
-  value: string,
-  { min = 0 }: { min?: number } = {},
-): number {
-  if (!/^-?\d+$/.test(value.trim()) || Number(value) < min) {
-    throw new UsageError(`${option}: "${value}" is not a valid number; expected an integer >= ${min}`);
-  }
-  return Number(value);
 }

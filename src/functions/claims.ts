@@ -7,14 +7,16 @@
  * Tokens appear only in the claim response body, never in logs.
  */
 import { app, type HttpRequest, type HttpResponseInit, type InvocationContext } from '@azure/functions';
-import { declaresMoreThan, readAtMost } from '../app/http-body';
-import type { PoolDeps } from '../app/pools';
-
-/** Resolves the dependencies for one invocation. */
-export type PoolDependencyResolver = () => Promise<PoolDeps>;
-
-const fromEnvironment: PoolDependencyResolver = async () =>
-  (await import('../app/dependencies.js')).getAppDependencies();
+import type { PoolDeps } from '../app/pools/deps';
+import { InvalidRequestError } from '../app/errors';
+import {
+  errorResponse,
+  fromEnvironment,
+  loggable,
+  parseJson,
+  readBody,
+  type DependencyResolver,
+} from './http';
 
 const MAX_BYTES = 4 * 1024;
 
@@ -22,110 +24,66 @@ const MAX_BYTES = 4 * 1024;
  * The use-case modules, loaded on first use (a cold start that never claims does not pay for them) and then
  * kept: a module loader may resolve every `import()` again, which a claim should not wait for.
  */
-let claimsModule: Promise<typeof import('../app/claims.js')> | undefined;
-let poolsModule: Promise<typeof import('../app/pools.js')> | undefined;
-const loadClaims = () => (claimsModule ??= import('../app/claims.js'));
-const loadPools = () => (poolsModule ??= import('../app/pools.js'));
-
-async function errorResponse(
-  error: unknown,
-  context: InvocationContext,
-  what: string,
-): Promise<HttpResponseInit> {
-  const [
-    { UnknownPoolError, PoolBusyError },
-    { PoolAtMaxError, ClaimNotFoundError, InvalidInstanceIdError },
-  ] = await Promise.all([loadPools(), loadClaims()]);
-  const message = (error instanceof Error ? error.message : String(error)).split('\n')[0]!;
-  if (error instanceof InvalidInstanceIdError)
-    return { status: 400, jsonBody: { error: message, path: 'instanceId' } };
-  if (error instanceof UnknownPoolError || error instanceof ClaimNotFoundError) {
-    return { status: 404, jsonBody: { error: message } };
-  }
-  if (error instanceof PoolAtMaxError) return { status: 409, jsonBody: { error: message, ...error.numbers } };
-  if (error instanceof PoolBusyError) {
-    return { status: 503, headers: { 'Retry-After': '5' }, jsonBody: { error: message } };
-  }
-  // Anything else is ours (storage, FortiFlex, a bug): the detail goes to the log under the invocation id,
-  // the caller gets no internals.
-  context.error(`${what} failed: ${message.slice(0, 300)}`);
-  const retryable = (error as { retryable?: unknown }).retryable === true;
-  return {
-    status: retryable ? 503 : 500,
-    ...(retryable ? { headers: { 'Retry-After': '5' } } : {}),
-    jsonBody: {
-      error: retryable ? 'temporarily unable to serve the request; retry' : 'internal error',
-      invocationId: context.invocationId,
-    },
-  };
-}
+let claimsModule: Promise<typeof import('../app/pools/claims.js')> | undefined;
+let releaseModule: Promise<typeof import('../app/pools/release.js')> | undefined;
+const loadClaims = () => (claimsModule ??= import('../app/pools/claims.js'));
+const loadRelease = () => (releaseModule ??= import('../app/pools/release.js'));
 
 /** Builds the claim handler over `resolve`. */
-export function createClaimHandler(resolve: PoolDependencyResolver = fromEnvironment) {
+export function createClaimHandler(resolve: DependencyResolver<PoolDeps> = fromEnvironment) {
   return async function claimLicense(
     request: HttpRequest,
     context: InvocationContext,
   ): Promise<HttpResponseInit> {
     const pool = request.params.pool ?? '';
     try {
-      const tooLarge = { status: 413, jsonBody: { error: `body larger than ${MAX_BYTES} bytes` } };
-      if (declaresMoreThan(request.headers.get('content-length'), MAX_BYTES)) return tooLarge;
-      const bytes = await readAtMost(request.body, MAX_BYTES);
-      if (!bytes) return tooLarge;
-      let body: unknown;
-      try {
-        body = JSON.parse(new TextDecoder('utf-8', { fatal: true }).decode(bytes)) as unknown;
-      } catch {
-        return {
-          status: 400,
-          jsonBody: { error: 'body: expected JSON {"instanceId": "<vm name>"}', path: '' },
-        };
-      }
+      const body = parseJson(await readBody(request, MAX_BYTES), 'JSON {"instanceId": "<vm name>"}');
       const claims = await loadClaims();
       const instanceId = claims.normalizeInstanceId(
         typeof body === 'object' && body !== null ? (body as { instanceId?: unknown }).instanceId : undefined,
       );
       const deps = await resolve();
       const outcome = await claims.claimLicense(deps, pool, instanceId, { runId: context.invocationId });
-      context.log(`claim ${pool}/${instanceId}: ${outcome.serialNumber} (${outcome.source})`);
+      context.log(`claim ${loggable(pool)}/${instanceId}: ${outcome.serialNumber} (${outcome.source})`);
       return {
         status: 200,
         headers: { 'Cache-Control': 'no-store' },
         jsonBody: { serialNumber: outcome.serialNumber, token: outcome.token, status: outcome.status },
       };
     } catch (error) {
-      return errorResponse(error, context, `claim ${JSON.stringify(pool.slice(0, 200))}`);
+      return errorResponse(error, context, `claim ${loggable(pool)} failed`);
     }
   };
 }
 
+/** Parses `?regenerateToken=`: absent/false/0 → false, true/1/empty → true. */
+function regenerateFlag(value: string | null): boolean {
+  const normalized = value?.trim().toLowerCase();
+  if (normalized === undefined || normalized === 'false' || normalized === '0') return false;
+  if (normalized === 'true' || normalized === '1' || normalized === '') return true;
+  throw new InvalidRequestError('regenerateToken: expected true or false', 'regenerateToken');
+}
+
 /** Builds the release handler over `resolve`. */
-export function createReleaseHandler(resolve: PoolDependencyResolver = fromEnvironment) {
+export function createReleaseHandler(resolve: DependencyResolver<PoolDeps> = fromEnvironment) {
   return async function releaseLicense(
     request: HttpRequest,
     context: InvocationContext,
   ): Promise<HttpResponseInit> {
     const pool = request.params.pool ?? '';
     try {
-      const flag = request.query.get('regenerateToken');
-      const normalized = flag?.trim().toLowerCase();
-      if (normalized !== undefined && !['true', 'false', '1', '0', ''].includes(normalized)) {
-        return {
-          status: 400,
-          jsonBody: { error: 'regenerateToken: expected true or false', path: 'regenerateToken' },
-        };
-      }
-      const claims = await loadClaims();
+      const regenerateToken = regenerateFlag(request.query.get('regenerateToken'));
+      const [claims, release] = await Promise.all([loadClaims(), loadRelease()]);
       const instanceId = claims.normalizeInstanceId(request.params.instanceId);
       const deps = await resolve();
-      const outcome = await claims.releaseClaim(deps, pool, instanceId, {
+      const outcome = await release.releaseClaim(deps, pool, instanceId, {
         runId: context.invocationId,
-        regenerateToken: normalized === 'true' || normalized === '1' || normalized === '',
+        regenerateToken,
       });
-      context.log(`release ${pool}/${instanceId}: ${outcome}`);
+      context.log(`release ${loggable(pool)}/${instanceId}: ${outcome}`);
       return { status: 204 };
     } catch (error) {
-      return errorResponse(error, context, `release ${JSON.stringify(pool.slice(0, 200))}`);
+      return errorResponse(error, context, `release ${loggable(pool)} failed`);
     }
   };
 }

@@ -4,23 +4,18 @@
  * special handling: reconcile is level-triggered, so the next run converges.
  *
  * Only `@azure/functions` is loaded when the host indexes the app; the use case and its SDKs load on the
- * first invocation (see `src/app/dependencies.ts` for why the imports name `.js` files).
+ * first invocation (see `http.ts` for why the imports name `.js` files).
  */
 import { app, type InvocationContext, type Timer } from '@azure/functions';
-import type { AppDependencies } from '../app/dependencies';
-
-/** Resolves the dependencies for one invocation. */
-export type DependencyResolver = () => Promise<AppDependencies>;
-
-const fromEnvironment: DependencyResolver = async () =>
-  (await import('../app/dependencies.js')).getAppDependencies();
+import { errorMessage } from '../lib/error-message';
+import { fromEnvironment, type DependencyResolver } from './http';
 
 /** Builds the timer handler over `resolve` (tests pass their own dependencies). */
 export function createReconcileHandler(resolve: DependencyResolver = fromEnvironment) {
   return async function reconcileTimer(timer: Timer, context: InvocationContext): Promise<void> {
-    const [{ runReconcile }, { formatSummaryLine, errorMessage }] = await Promise.all([
-      import('../app/reconcile.js'),
-      import('../app/run-summary.js'),
+    const [{ runReconcile }, { formatSummaryLine }] = await Promise.all([
+      import('../app/reconcile/reconcile.js'),
+      import('../app/reconcile/run-summary.js'),
     ]);
     try {
       // Inside the try: a bad setting or an unreachable Key Vault is logged as one line like any other failure.

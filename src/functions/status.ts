@@ -4,10 +4,7 @@
  * `?format=svg` answers the week timeline picture instead (`image/svg+xml`); `?rule=NAME` narrows it.
  */
 import { app, type HttpRequest, type HttpResponseInit, type InvocationContext } from '@azure/functions';
-import type { DependencyResolver } from './reconcile';
-
-const fromEnvironment: DependencyResolver = async () =>
-  (await import('../app/dependencies.js')).getAppDependencies();
+import { errorResponse, fromEnvironment, type DependencyResolver } from './http';
 
 /** Builds the status handler over `resolve` (tests pass their own dependencies). */
 export function createStatusHandler(resolve: DependencyResolver = fromEnvironment) {
@@ -17,12 +14,11 @@ export function createStatusHandler(resolve: DependencyResolver = fromEnvironmen
       return { status: 400, jsonBody: { error: 'format: expected json or svg' } };
     }
     const rule = request.query.get('rule') ?? undefined;
-    const [{ buildStatus, renderStatusSvg, StatusRequestError }, { errorMessage }] = await Promise.all([
-      import('../app/status.js'),
-      import('../app/run-summary.js'),
-    ]);
     try {
-      const deps = await resolve();
+      const [{ buildStatus, renderStatusSvg }, deps] = await Promise.all([
+        import('../app/reconcile/status.js'),
+        resolve(),
+      ]);
       const now = deps.now();
       if (format === 'svg') {
         const svg = await renderStatusSvg(deps, now, rule ? { rule } : {});
@@ -30,10 +26,7 @@ export function createStatusHandler(resolve: DependencyResolver = fromEnvironmen
       }
       return { status: 200, jsonBody: await buildStatus(deps, now) };
     } catch (error) {
-      const message = errorMessage(error, 1000);
-      if (error instanceof StatusRequestError) return { status: 400, jsonBody: { error: error.message } };
-      context.error(`status failed: ${message}`);
-      return { status: 500, jsonBody: { error: message } };
+      return errorResponse(error, context, 'status failed');
     }
   };
 }

@@ -10,7 +10,7 @@ import {
   getAppDependencies,
   resetAppDependencies,
 } from '../../src/app/dependencies';
-import { runReconcile } from '../../src/app/reconcile';
+import { runReconcile } from '../../src/app/reconcile/reconcile';
 import { startSimulator, defaultSeed, type SimulatorHandle } from '../../src/simulator';
 import { BRANCH_POLICY, FRIDAY_EVENING, RATES, uniquePrefix } from '../e2e/harness';
 

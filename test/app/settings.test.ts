@@ -14,7 +14,7 @@ function problems(env: NodeJS.ProcessEnv): string[] {
 }
 
 describe('loadSettings', () => {
-  it('applies the DESIGN §7 defaults and freezes the result', () => {
+  it('applies the documented defaults and freezes the result', () => {
     const settings = loadSettings(minimal);
     expect(settings).toEqual({
       fortiflexApiUrl: 'https://support.fortinet.com/ES/api/fortiflex/v2/',
@@ -25,6 +25,7 @@ describe('loadSettings', () => {
       forceDryRun: false,
       schedule: '0 */5 * * * *',
       storage: { kind: 'connectionString', connectionString: 'UseDevelopmentStorage=true' },
+      managedIdentity: false,
     });
     expect(Object.isFrozen(settings)).toBe(true);
     expect(Object.isFrozen(settings.storage)).toBe(true);
@@ -99,8 +100,8 @@ describe('loadSettings', () => {
         FORTIFLEX_USERNAME_SECRET: 'bad_name!',
       }),
     ).toEqual([
-      'FORTIFLEX_API_URL: "ftp://example.com/" — expected an http(s) URL',
-      'FORTIFLEX_AUTH_URL: "not a url" — expected an http(s) URL',
+      'FORTIFLEX_API_URL: "ftp://example.com/" is not a URL; expected an https URL (http only to a loopback address), e.g. https://support.fortinet.com/ES/api/fortiflex/v2/',
+      'FORTIFLEX_AUTH_URL: "not a url" is not a URL; expected an https URL (http only to a loopback address), e.g. https://customerapiauth.fortinet.com/api/v1/oauth/token/',
       'FORTIFLEX_USERNAME_SECRET: "bad_name!" — expected a Key Vault secret name (1-127 letters, digits and dashes)',
       'SCALER_DRY_RUN: "yes" — expected true or false',
       'SCALER_SCHEDULE: "*/5 * * * *" — expected an NCRONTAB expression with 6 fields "{second} {minute} {hour} {day} {month} {day-of-week}", e.g. "0 */5 * * * *"',

@@ -1,7 +1,7 @@
 import { randomBytes } from 'node:crypto';
 import { Command } from 'commander';
 import { beforeAll, describe, expect, inject, it } from 'vitest';
-import type { StorageSettings } from '../../src/app/settings';
+import { type StorageSettings } from '../../src/lib/state';
 import { createAuditRegistrar, parseAuditDate } from '../../src/cli/commands/audit';
 import { bufferIo, UsageError } from '../../src/cli/io';
 import { main } from '../../src/cli/main';

@@ -1,6 +1,7 @@
 import { describe, expect, it } from 'vitest';
 import { main } from '../../src/cli/main';
-import { bufferIo, formatTable, parseIntegerOption, UsageError } from '../../src/cli/io';
+import { bufferIo, formatTable, UsageError } from '../../src/cli/io';
+import { parseIntegerOption } from '../../src/cli/options';
 
 describe('cli main', () => {
   it('exits 2 with a message for an unknown command', async () => {

@@ -1,6 +1,7 @@
 import { join } from 'node:path';
 import { describe, expect, it } from 'vitest';
-import { createPlanRegistrar, type PlanningClient } from '../../src/cli/commands/plan';
+import { createPlanRegistrar } from '../../src/cli/commands/plan';
+import { type PlanningClient } from '../../src/cli/setup';
 import { bufferIo, type CliIo } from '../../src/cli/io';
 import { main } from '../../src/cli/main';
 import type { Entitlement } from '../../src/lib/fortiflex/types';

@@ -3,7 +3,7 @@ import { mkdtemp, rm, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterAll, afterEach, beforeAll, vi } from 'vitest';
-import type { PlanningClient } from '../../src/cli/commands/plan';
+import { type PlanningClient } from '../../src/cli/setup';
 import { FortiFlexNetworkError } from '../../src/lib/fortiflex';
 import { startSimulator, type SimulatorHandle } from '../../src/simulator';
 

@@ -8,7 +8,7 @@ import { bufferIo as captureIo } from '../../src/cli/io';
 import { main } from '../../src/cli/main';
 import { FortiFlexClient } from '../../src/lib/fortiflex';
 import { createStateStore } from '../../src/lib/state';
-import { POOL, poolPolicyDocument, startPoolWorld, type PoolWorld } from '../app/pool-support';
+import { POOL, poolPolicyDocument, startPoolWorld, workerState, type PoolWorld } from '../app/pools/support';
 
 let world: PoolWorld;
 let policyFile: string;
@@ -29,20 +29,24 @@ async function pool(args: string[]) {
     .exitOverride()
     .configureOutput({ writeOut: io.stdout, writeErr: io.stderr });
   createPoolRegistrar({
-    createDeps: async (policy) => ({
-      client: new FortiFlexClient({
-        apiUrl: world.sim.apiUrl,
-        authUrl: world.sim.authUrl,
-        credentials: { get: async () => world.sim.credentials },
-        rateLimit: { perMinute: Infinity, perHour: Infinity },
-      }),
-      store: await createStateStore(
+    createDeps: async (policy) => {
+      const store = await createStateStore(
         { kind: 'connectionString', connectionString: world.connectionString },
         { prefix: world.prefix },
-      ),
-      loadPolicy: () => policy,
-      now: () => world.sim.clock.now(),
-    }),
+      );
+      return {
+        client: new FortiFlexClient({
+          apiUrl: world.sim.apiUrl,
+          authUrl: world.sim.authUrl,
+          credentials: { get: async () => world.sim.credentials },
+          rateLimit: { perMinute: Infinity, perHour: Infinity },
+        }),
+        store,
+        loadPolicy: () => policy,
+        now: () => world.sim.clock.now(),
+        ...workerState(store),
+      };
+    },
   })(program, io);
   let error: unknown;
   await program.parseAsync(['node', 'fortiflex-scaler', 'pool', ...args]).catch((e: unknown) => (error = e));

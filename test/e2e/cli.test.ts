@@ -4,7 +4,7 @@ import path from 'node:path';
 import { Command } from 'commander';
 import { afterEach, describe, expect, it } from 'vitest';
 import { createAppDependencies } from '../../src/app/dependencies';
-import type { RunSummary } from '../../src/app/run-summary';
+import { type RunSummary } from '../../src/app/reconcile/run-summary';
 import { createApplyRegistrar } from '../../src/cli/commands/apply';
 import type { DemoResult } from '../../src/cli/commands/demo';
 import { main } from '../../src/cli/main';

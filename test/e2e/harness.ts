@@ -6,7 +6,7 @@ import { randomBytes } from 'node:crypto';
 import { inject } from 'vitest';
 import { createAppDependencies, type AppDependencies } from '../../src/app/dependencies';
 import { FortiFlexClient } from '../../src/lib/fortiflex';
-import type { Settings } from '../../src/app/settings';
+import { type Settings } from '../../src/app/settings';
 import { createStateStore, type StateStore } from '../../src/lib/state';
 import {
   defaultSeed,

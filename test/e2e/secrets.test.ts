@@ -8,7 +8,7 @@ import { afterAll, afterEach, beforeAll, describe, expect, it, vi } from 'vitest
 import { inject } from 'vitest';
 import { createAppDependencies, getAppDependencies, type AppDependencies } from '../../src/app/dependencies';
 import { createReconcileHandler } from '../../src/functions/reconcile';
-import { createRunNowHandler } from '../../src/functions/runNow';
+import { createRunNowHandler } from '../../src/functions/run-now';
 import { createStatusHandler } from '../../src/functions/status';
 import { defaultSeed, startSimulator, type SimulatorHandle } from '../../src/simulator';
 import { createContext, createHttpRequest, createTimer } from '../support/functions';
@@ -109,7 +109,8 @@ describe('secrets stay out of logs, responses, summaries and the audit', () => {
     expect(audit.length).toBeGreaterThan(20);
     captured.push(JSON.stringify(audit), JSON.stringify(await deps.store.records.list()));
 
-    // A configuration the app refuses (other settings bad, the secrets set): the answer lists the problems only.
+    // A configuration the app refuses (other settings bad, the secrets set): the log lists the problems only,
+    // the answer gives a reason and the invocation id.
     const badEnv = {
       FORTIFLEX_ACCESS_USERNAME: USERNAME,
       FORTIFLEX_ACCESS_PASSWORD: PASSWORD,
@@ -122,7 +123,11 @@ describe('secrets stay out of logs, responses, summaries and the audit', () => {
       misconfigured.context,
     );
     expect(refusedConfig.status).toBe(500);
-    expect(JSON.stringify(refusedConfig.jsonBody)).toMatch(/SCALER_DRY_RUN: .*AzureWebJobsStorage: /);
+    expect(misconfigured.text()).toMatch(/SCALER_DRY_RUN: .*AzureWebJobsStorage: /);
+    expect(refusedConfig.jsonBody).toEqual({
+      error: 'internal error',
+      invocationId: misconfigured.context.invocationId,
+    });
     captured.push(misconfigured.text(), JSON.stringify(refusedConfig.jsonBody), ...consoleLines);
 
     const everything = captured.join('\n');

@@ -1,9 +1,9 @@
 import fc from 'fast-check';
 import { TableClient } from '@azure/data-tables';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { normalizeInstanceId } from '../../src/app/claims';
+import { normalizeInstanceId } from '../../src/app/pools/claims';
 import { createClaimHandler, createReleaseHandler } from '../../src/functions/claims';
-import { POOL, startPoolWorld, type PoolWorld } from '../app/pool-support';
+import { POOL, startPoolWorld, type PoolWorld } from '../app/pools/support';
 import { createContext, createHttpRequest } from '../support/functions';
 
 let world: PoolWorld;

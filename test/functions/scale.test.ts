@@ -1,7 +1,9 @@
 import { afterAll, beforeAll, describe, expect, it, vi } from 'vitest';
-import { signBody } from '../../src/app/webhook';
+import { resolveHmacKey } from '../../src/app/pools/webhook';
+import { signBody } from '../../src/app/pools/webhook-payloads';
+import { loadSettings } from '../../src/app/settings';
 import { createScaleHandler } from '../../src/functions/scale';
-import { alert, POOL, startPoolWorld, type PoolWorld } from '../app/pool-support';
+import { alert, POOL, startPoolWorld, type PoolWorld } from '../app/pools/support';
 import { createContext, createHttpRequest } from '../support/functions';
 
 let world: PoolWorld;
@@ -31,7 +33,15 @@ describe('scale function', () => {
 
   it('checks the signature with the local key and never logs it', async () => {
     const key = 'local-hmac-key-for-tests';
-    vi.stubEnv('WEBHOOK_HMAC_KEY', key);
+    // The key as the app gets it: the WEBHOOK_HMAC_KEY setting, read by the settings loader.
+    const settings = loadSettings({
+      AzureWebJobsStorage: 'UseDevelopmentStorage=true',
+      WEBHOOK_HMAC_KEY: key,
+    });
+    const handler = createScaleHandler(async () => ({
+      ...world.deps,
+      webhookHmacKey: () => resolveHmacKey({ settings }),
+    }));
     const body = JSON.stringify({ delta: -1, id: 'one' });
     const capture = createContext('scale');
     expect(await handler(post(body, { 'x-signature': signBody(body, key) }), capture.context)).toMatchObject({
@@ -96,7 +106,11 @@ describe('scale function', () => {
       capture.context,
     );
     expect(answer.status).toBe(503);
-    expect(answer.jsonBody).toEqual({ error: 'temporarily unable to queue the request; retry' });
+    expect(answer.jsonBody).toEqual({
+      error: 'temporarily unable to queue the request; retry',
+      invocationId: capture.context.invocationId,
+    });
+    expect(answer.headers).toEqual({ 'Retry-After': '5' });
     expect(capture.text()).toContain('not queued: down');
     // Azure Monitor retries a 503: the retry is queued, not taken for a duplicate.
     const retry = await handler(

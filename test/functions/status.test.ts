@@ -1,6 +1,6 @@
 import { afterEach, describe, expect, it } from 'vitest';
-import { runReconcile } from '../../src/app/reconcile';
-import type { StatusReport } from '../../src/app/status';
+import { runReconcile } from '../../src/app/reconcile/reconcile';
+import type { StatusReport } from '../../src/app/reconcile/status';
 import { createStatusHandler } from '../../src/functions/status';
 import { createContext, createHttpRequest } from '../support/functions';
 import { BRANCH_POLICY, startHarness, type Harness } from '../e2e/harness';

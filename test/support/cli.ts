@@ -4,7 +4,7 @@
  */
 import { Command } from 'commander';
 import { vi } from 'vitest';
-import type { CliIo } from '../../src/cli/io';
+import { type CliIo } from '../../src/cli/io';
 import { runProgram, type CommandRegistrar } from '../../src/cli/main';
 import type { SimulatorHandle } from '../../src/simulator';
 

@@ -16,8 +16,9 @@ import type {
   Program,
   ProgramPoints,
 } from '../../lib/fortiflex/types';
-import { createClientFromEnvironment } from '../client-factory';
-import { formatTable, parseIntegerOption, printJson, UsageError, type CliIo } from '../io';
+import { createClientFromEnvironment } from '../setup';
+import { formatTable, printJson, UsageError, type CliIo } from '../io';
+import { parseIntegerOption } from '../options';
 
 /** The client methods the API commands call. */
 export type ApiClient = Pick<

@@ -7,11 +7,10 @@
  */
 import type { Command } from 'commander';
 import { createAppDependencies, type AppDependencies } from '../../app/dependencies';
-import { runReconcile } from '../../app/reconcile';
-import { formatSummaryLine, type RunSummary } from '../../app/run-summary';
-import { SettingsError } from '../../app/settings';
-import { formatTable, printJson, UsageError, type CliIo } from '../io';
-import { loadPolicyFile, withDefaults } from './plan';
+import { runReconcile } from '../../app/reconcile/reconcile';
+import { formatSummaryLine, type RunSummary } from '../../app/reconcile/run-summary';
+import { formatTable, printJson, type CliIo } from '../io';
+import { loadPolicyFile, readTextFile, withSettings } from '../setup';
 
 interface ApplyOptions {
   policy: string;
@@ -55,22 +54,11 @@ export function createApplyRegistrar(deps: ApplyDeps = {}) {
       .option('--dry-run', 'plan and audit only; change nothing')
       .option('--json', 'print the run summary as JSON')
       .action(async (options: ApplyOptions) => {
-        const planning = withDefaults(deps.readTextFile ? { readTextFile: deps.readTextFile } : {});
-        const policy = await loadPolicyFile(options.policy, io, planning);
-        let app: AppDependencies;
-        try {
-          app = await (
-            deps.createDependencies ?? ((p) => createAppDependencies({ env: process.env, policy: p }))
-          )(policy);
-        } catch (error) {
-          if (error instanceof SettingsError) {
-            for (const issue of error.issues) io.stderr(`${issue.setting}: ${issue.message}\n`);
-            throw new UsageError(
-              `invalid settings, ${error.issues.length} problem${error.issues.length === 1 ? '' : 's'} (listed above)`,
-            );
-          }
-          throw error;
-        }
+        const policy = await loadPolicyFile(options.policy, io, deps.readTextFile ?? readTextFile);
+        const create =
+          deps.createDependencies ??
+          ((p: typeof policy) => createAppDependencies({ env: process.env, policy: p }));
+        const app: AppDependencies = await withSettings(() => create(policy), io);
         const summary = await runReconcile(app, app.now(), { actor: 'cli', dryRun: options.dryRun === true });
         if (options.json) printJson(io, summary);
         else io.stdout(formatRun(summary));

@@ -7,9 +7,11 @@
  * `--until` includes the whole day. ISO instants with `Z` or an offset are accepted too (`--until` exclusive).
  */
 import type { Command } from 'commander';
-import { loadSettings, SettingsError, type StorageSettings } from '../../app/settings';
-import { createStateStore, type AuditEntry, type StateStore } from '../../lib/state';
-import { formatTable, parseIntegerOption, printJson, UsageError, type CliIo } from '../io';
+import { loadSettings } from '../../app/settings';
+import { createStateStore, type AuditEntry, type StateStore, type StorageSettings } from '../../lib/state';
+import { formatTable, printJson, UsageError, type CliIo } from '../io';
+import { parseIntegerOption } from '../options';
+import { withSettings } from '../setup';
 
 /** Seams of `audit`: where settings come from and how the store is built. */
 export interface AuditDeps {
@@ -67,13 +69,7 @@ async function runAudit(options: AuditOptions, io: CliIo, deps: Required<AuditDe
     throw new UsageError(`--until: must be after --since (${options.since})`);
   }
   const limit = parseIntegerOption('--limit', options.limit, { min: 1 });
-  let storage: StorageSettings;
-  try {
-    storage = loadSettings(deps.env).storage;
-  } catch (error) {
-    if (error instanceof SettingsError) throw new UsageError(error.message.split('\n').join('; '));
-    throw error;
-  }
+  const { storage } = await withSettings(() => loadSettings(deps.env));
   const store = await deps.createStore(storage);
   const entries = await store.audit.query({
     ...(options.serial !== undefined && { serialNumber: options.serial }),

@@ -15,13 +15,14 @@ import path from 'node:path';
 import { readFile } from 'node:fs/promises';
 import type { Command } from 'commander';
 import { appRoot, createAppDependencies } from '../../app/dependencies';
-import { runReconcile } from '../../app/reconcile';
-import { round, type RunSummary } from '../../app/run-summary';
+import { runReconcile } from '../../app/reconcile/reconcile';
+import type { RunSummary } from '../../app/reconcile/run-summary';
 import { FortiFlexClient } from '../../lib/fortiflex';
-import { parsePolicy, ptDay, ptDayStart, type Policy } from '../../lib/rules';
+import { parsePolicy, ptDay, ptDayStart, roundPoints, type Policy } from '../../lib/rules';
 import { createStateStore } from '../../lib/state';
 import { defaultSeed, startSimulator, type SimulatorHandle, type SimulatorSeed } from '../../simulator';
-import { parseIntegerOption, printJson, UsageError, type CliIo } from '../io';
+import { printJson, UsageError, type CliIo } from '../io';
+import { parseIntegerOption } from '../options';
 
 /** Thursday 2026-10-22 00:00 Pacific: the week covers Berlin's switch from CEST to CET on Sunday 10-25. */
 export const DEMO_START = '2026-10-22T07:00:00.000Z';
@@ -124,7 +125,7 @@ function eventsOf(summary: RunSummary, shownHolds: Set<string>): DemoEvent[] {
     };
     event.count += 1;
     event.ptDaysSaved += a.ptDaysSaved;
-    event.pointsSaved = round(event.pointsSaved + a.pointsSaved);
+    event.pointsSaved = roundPoints(event.pointsSaved + a.pointsSaved);
     groups.set(key, event);
   }
   const newKinds = new Set<string>();
@@ -319,15 +320,15 @@ export async function runDemo(options: { days: number; policyFile?: string }): P
       apiCalls: sim.stats().requests,
       ledger: {
         ptDays,
-        withScaler: round(withScaler),
-        leftRunning: round(leftRunning),
-        pointsSaved: round(leftRunning - withScaler),
+        withScaler: roundPoints(withScaler),
+        leftRunning: roundPoints(leftRunning),
+        pointsSaved: roundPoints(leftRunning - withScaler),
         ptDaysSaved,
         ptDaysCheaper,
         baseline:
           'second simulator, same seed, every entitlement in service during the week kept ACTIVE, nothing applied',
       },
-      plannerEstimate: { ptDaysSaved: estimateDays, pointsSaved: round(estimatePoints) },
+      plannerEstimate: { ptDaysSaved: estimateDays, pointsSaved: roundPoints(estimatePoints) },
     };
   } finally {
     await Promise.all([sim.stop(), baselineSim?.stop(), azurite.stop()]);

@@ -7,18 +7,11 @@
  * exclusive. Full ISO instants with an offset are accepted too.
  */
 import { writeFile } from 'node:fs/promises';
-import { DateTime } from 'luxon';
+import type { Command } from 'commander';
 import { forecast, renderTimelineSvg } from '../../lib/rules';
 import { formatTable, printJson, UsageError, type CliIo } from '../io';
-import {
-  calcRates,
-  listPolicyEntitlements,
-  loadPolicyFile,
-  parseInstantOption,
-  withDefaults,
-  type PlanningDeps,
-  type PlanningRegistrar,
-} from './plan';
+import { parsePacificDateOption } from '../options';
+import { loadPolicyFile, readFleet, withDefaults, type PlanningDeps } from '../setup';
 
 /** Seams of `forecast`: those of `plan` plus where the SVG goes. */
 export interface ForecastDeps extends PlanningDeps {
@@ -27,20 +20,6 @@ export interface ForecastDeps extends PlanningDeps {
 
 /** Longest range accepted, in days (a forecast walks every transition in it). */
 const MAX_RANGE_DAYS = 400;
-
-/** Parses a `--from`/`--to` value: a Pacific day `YYYY-MM-DD` (its midnight) or an ISO instant with offset. */
-export function parseDateOption(option: string, value: string): Date {
-  if (/^\d{4}-\d{2}-\d{2}$/.test(value)) {
-    const day = DateTime.fromISO(value, { zone: 'America/Los_Angeles' });
-    if (!day.isValid)
-      throw new UsageError(`${option}: "${value}" is not a date; expected YYYY-MM-DD, e.g. 2026-03-02`);
-    return day.toJSDate();
-  }
-  if (value.includes('T')) return parseInstantOption(option, value);
-  throw new UsageError(
-    `${option}: "${value}" is not a date; expected YYYY-MM-DD (a Pacific billing day), e.g. 2026-03-02`,
-  );
-}
 
 interface ForecastOptions {
   policy: string;
@@ -55,8 +34,8 @@ async function runForecast(
   io: CliIo,
   deps: Required<PlanningDeps> & Pick<Required<ForecastDeps>, 'writeTextFile'>,
 ): Promise<void> {
-  const from = parseDateOption('--from', options.from);
-  const to = parseDateOption('--to', options.to);
+  const from = parsePacificDateOption('--from', options.from);
+  const to = parsePacificDateOption('--to', options.to);
   if (to.getTime() <= from.getTime()) {
     throw new UsageError(
       `--to: "${options.to}" is not after --from "${options.from}"; expected a later date`,
@@ -65,10 +44,9 @@ async function runForecast(
   if (to.getTime() - from.getTime() > MAX_RANGE_DAYS * 86_400_000) {
     throw new UsageError(`--to: range longer than ${MAX_RANGE_DAYS} days; expected a shorter range`);
   }
-  const policy = await loadPolicyFile(options.policy, io, deps);
+  const policy = await loadPolicyFile(options.policy, io, deps.readTextFile);
   const client = await deps.createClient();
-  const entitlements = await listPolicyEntitlements(client, policy);
-  const rates = await calcRates(client, policy, entitlements);
+  const { entitlements, rates } = await readFleet(client, policy);
   const result = forecast({ policy, entitlements, from, to, rates });
   if (options.svg !== undefined) {
     try {
@@ -131,7 +109,7 @@ async function runForecast(
 }
 
 /** Builds the `forecast` registrar with the given seams (tests inject a fake client and file writer). */
-export function createForecastRegistrar(deps: ForecastDeps = {}): PlanningRegistrar {
+export function createForecastRegistrar(deps: ForecastDeps = {}): (program: Command, io: CliIo) => void {
   const resolved = {
     ...withDefaults(deps),
     writeTextFile: deps.writeTextFile ?? ((path: string, text: string) => writeFile(path, text, 'utf8')),
@@ -152,4 +130,4 @@ export function createForecastRegistrar(deps: ForecastDeps = {}): PlanningRegist
 }
 
 /** Registers `forecast`. */
-export const register: PlanningRegistrar = createForecastRegistrar();
+export const register: (program: Command, io: CliIo) => void = createForecastRegistrar();

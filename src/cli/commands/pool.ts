@@ -4,23 +4,19 @@
  * (`AzureWebJobsStorage`) as the functions, so a CLI claim obeys the same guarantees as an HTTP claim.
  * Tokens are printed only by `pool claim` (handing one out is its job); no other command shows them.
  */
-import { readFile } from 'node:fs/promises';
 import type { Command } from 'commander';
 import { createAppDependencies } from '../../app/dependencies';
-import * as claims from '../../app/claims';
-import {
-  findPool,
-  isMarkedForRelease,
-  loadInventory,
-  releaseDueAt,
-  type PoolDeps,
-  type PoolInventory,
-} from '../../app/pools';
-import { applyScaleMessage, type ScaleOutcome } from '../../app/scale';
-import { defaultScaleSetLister } from '../../app/sweep';
+import * as claims from '../../app/pools/claims';
+import type { PoolDeps } from '../../app/pools/deps';
+import { loadInventory } from '../../app/pools/inventory';
+import { isMarkedForRelease, releaseDueAt, type PoolInventory } from '../../app/pools/membership';
+import { findPool } from '../../app/pools/records';
+import { releaseClaim, type ReleaseOutcome } from '../../app/pools/release';
+import { applyScaleMessage, type ScaleOutcome } from '../../app/pools/worker';
 import type { Policy } from '../../lib/rules';
-import { formatTable, parseIntegerOption, printJson, UsageError, type CliIo } from '../io';
-import { loadPolicyFile, withDefaults } from './plan';
+import { formatTable, printJson, UsageError, type CliIo } from '../io';
+import { parseIntegerOption } from '../options';
+import { loadPolicyFile, readTextFile, withSettings } from '../setup';
 
 /** Seams of the pool commands; production defaults read the environment and the file system. */
 export interface PoolCommandDeps {
@@ -36,10 +32,8 @@ interface CommonOptions {
   json?: boolean;
 }
 
-async function defaultDeps(policy: Policy, env: NodeJS.ProcessEnv): Promise<PoolDeps> {
-  const deps = await createAppDependencies({ env, policy });
-  const scaleSets = defaultScaleSetLister(env);
-  return { ...deps, ...(scaleSets ? { scaleSets } : {}) };
+function defaultDeps(policy: Policy, env: NodeJS.ProcessEnv): Promise<PoolDeps> {
+  return createAppDependencies({ env, policy });
 }
 
 const runId = (): string => `cli-${new Date().toISOString()}`;
@@ -58,18 +52,18 @@ function instanceOf(value: string | undefined): string {
 /** The pool family as a registrar with its seams filled in. */
 export function createPoolRegistrar(seams: PoolCommandDeps = {}): (program: Command, io: CliIo) => void {
   const env = seams.env ?? process.env;
-  const planning = withDefaults({ readTextFile: seams.readTextFile ?? ((path) => readFile(path, 'utf8')) });
+  const read = seams.readTextFile ?? readTextFile;
   const createDeps = seams.createDeps ?? ((policy: Policy) => defaultDeps(policy, env));
 
   async function prepare(options: CommonOptions, io: CliIo): Promise<{ deps: PoolDeps; policy: Policy }> {
-    const policy = await loadPolicyFile(options.policy, io, planning);
+    const policy = await loadPolicyFile(options.policy, io, read);
     if (!policy.pools.some((pool) => pool.name === options.pool)) {
       const names = policy.pools.map((pool) => pool.name).join(', ') || 'none';
       throw new UsageError(
         `--pool: "${options.pool}" is not a pool of ${options.policy}; expected one of: ${names}`,
       );
     }
-    return { deps: await createDeps(policy), policy };
+    return { deps: await withSettings(() => createDeps(policy), io), policy };
   }
 
   return (program, io) => {
@@ -167,7 +161,7 @@ export function createPoolRegistrar(seams: PoolCommandDeps = {}): (program: Comm
       .action(async (options: CommonOptions & { instance?: string; regenerateToken?: boolean }) => {
         const instanceId = instanceOf(options.instance);
         const { deps } = await prepare(options, io);
-        const outcome: claims.ReleaseOutcome = await claims.releaseClaim(deps, options.pool, instanceId, {
+        const outcome: ReleaseOutcome = await releaseClaim(deps, options.pool, instanceId, {
           runId: runId(),
           actor: 'cli',
           regenerateToken: options.regenerateToken === true,

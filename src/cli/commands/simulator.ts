@@ -5,7 +5,8 @@
 import { readFile } from 'node:fs/promises';
 import type { Command } from 'commander';
 import { parseSeed, startSimulator, type SimulatorHandle, type SimulatorSeed } from '../../simulator';
-import { parseIntegerOption, printJson, UsageError, type CliIo } from '../io';
+import { printJson, UsageError, type CliIo } from '../io';
+import { parseIntegerOption } from '../options';
 
 /** Options as commander passes them. */
 export interface SimulatorCommandOptions {

@@ -7,9 +7,9 @@
  * days; nothing about particular zones is assumed.
  */
 import { DateTime } from 'luxon';
-import { ptDaysWhollyInside } from './billing';
+import { ptDaysWhollyInside, roundPoints } from './billing';
 import type { RuleForecast } from './forecast';
-import { daysText, roundPoints } from './planner-format';
+import { daysText } from './planner-format';
 import type { CompiledSchedule } from './schedule';
 import { walk } from './schedule-walk';
 import type { Rule } from './types';

@@ -54,5 +54,10 @@ export function ptDaysWhollyInside(from: Date, to: Date): string[] {
 
 /** Points a set of saved PT days is worth at `pointsPerDay` (rounded to 2 decimals, as FortiFlex shows). */
 export function pointsForDays(days: number, pointsPerDay: number): number {
-  return Math.round(days * pointsPerDay * 100) / 100;
+  return roundPoints(days * pointsPerDay);
+}
+
+/** Rounds points to 2 decimals, as FortiFlex shows them, so sums of fractional rates print cleanly. */
+export function roundPoints(points: number): number {
+  return Math.round(points * 100) / 100;
 }

@@ -8,10 +8,10 @@
  * counted. Advice ({@link adviseRule}) suggests window shifts that would save more.
  */
 import type { Entitlement } from '../fortiflex/types';
-import { ptDayStart, ptDaysWhollyInside } from './billing';
+import { ptDayStart, ptDaysWhollyInside, roundPoints } from './billing';
 import { adviseRule, type Advice } from './advice';
 import { mergeRates, PLAN_HORIZON_DAYS } from './planner';
-import { localDateTime, roundPoints } from './planner-format';
+import { localDateTime } from './planner-format';
 import { compileSchedules, type CompiledSchedule } from './schedule';
 import { walk, walkCombined, type StateInterval } from './schedule-walk';
 import { buildRuleIndex } from './selectors';

@@ -3,9 +3,7 @@
  * zone (that is what users configured), Pacific billing days by weekday and date.
  */
 import { DateTime } from 'luxon';
-
-/** The billing zone of FortiFlex. */
-export const PACIFIC_ZONE = 'America/Los_Angeles';
+import { BILLING_ZONE } from './billing';
 
 /** `Fri 19:00` in `zone`. */
 export function localTime(at: Date, zone: string): string {
@@ -36,15 +34,10 @@ export function windowText(
 
 /** `Sat 2026-03-07` for the Pacific day `2026-03-07`. */
 export function ptDayLabel(day: string): string {
-  return `${DateTime.fromISO(day, { zone: PACIFIC_ZONE }).toFormat('ccc')} ${day}`;
+  return `${DateTime.fromISO(day, { zone: BILLING_ZONE }).toFormat('ccc')} ${day}`;
 }
 
 /** `1 Pacific day` / `2 Pacific days`. */
 export function daysText(count: number): string {
   return `${count} Pacific day${count === 1 ? '' : 's'}`;
-}
-
-/** Rounds points to 2 decimals so sums of fractional rates print cleanly. */
-export function roundPoints(points: number): number {
-  return Math.round(points * 100) / 100;
 }

@@ -20,19 +20,11 @@
  * per entitlement is a few hash lookups.
  */
 import type { Entitlement } from '../fortiflex/types';
-import { nextPtMidnight, ptDayStart, ptDaysWhollyInside } from './billing';
+import { nextPtMidnight, ptDayStart, ptDaysWhollyInside, roundPoints } from './billing';
 import { compileSchedules, type CompiledSchedule } from './schedule';
 import { buildRuleIndex } from './selectors';
 import { combineInactive, stateAt, type ScheduleState } from './schedule-walk';
-import {
-  clockTime,
-  daysText,
-  localDateTime,
-  localTime,
-  ptDayLabel,
-  roundPoints,
-  windowText,
-} from './planner-format';
+import { clockTime, daysText, localDateTime, localTime, ptDayLabel, windowText } from './planner-format';
 import type { Policy, Rule } from './types';
 
 /**

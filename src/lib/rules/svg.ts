@@ -5,9 +5,8 @@
  * Plain string building; every text and attribute value is escaped, so the output is well-formed XML.
  */
 import { DateTime } from 'luxon';
-import { BILLING_ZONE, ptDayStart } from './billing';
+import { BILLING_ZONE, ptDayStart, roundPoints } from './billing';
 import type { Forecast, RuleForecast } from './forecast';
-import { roundPoints } from './planner-format';
 
 const HOUR_MS = 3_600_000;
 const LABEL_WIDTH = 240;

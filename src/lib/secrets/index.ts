@@ -5,6 +5,9 @@
 import { DefaultAzureCredential, type TokenCredential } from '@azure/identity';
 import { SecretClient, type SecretClientOptions } from '@azure/keyvault-secrets';
 import type { Credentials, CredentialsProvider } from '../fortiflex';
+import type { SecretValue } from './secret-value';
+
+export { SecretValue } from './secret-value';
 
 /** Reads secrets by name, caching values in memory. */
 export interface SecretReader {
@@ -142,29 +145,30 @@ export function createSecretReader(options: SecretReaderOptions): SecretReader {
   };
 }
 
-const DEFAULT_USERNAME_SECRET = 'fortiflex-api-username';
-const DEFAULT_PASSWORD_SECRET = 'fortiflex-api-password';
-
-function setting(env: NodeJS.ProcessEnv, name: string): string | undefined {
-  const value = env[name];
-  return value === undefined || value.trim() === '' ? undefined : value.trim();
+/** Where the FortiFlex API credentials come from (the app's settings satisfy it). */
+export interface CredentialSettings {
+  /** With a vault, the credentials are the two secrets named below. */
+  keyVaultUrl?: string;
+  usernameSecret: string;
+  passwordSecret: string;
+  /** Without a vault: `FORTIFLEX_ACCESS_USERNAME` / `FORTIFLEX_ACCESS_PASSWORD`. */
+  accessUsername?: SecretValue;
+  accessPassword?: SecretValue;
 }
 
 /**
- * The FortiFlex API credentials for this process. With `KEY_VAULT_URL` set they come from the Key Vault
- * secrets named by `FORTIFLEX_USERNAME_SECRET` / `FORTIFLEX_PASSWORD_SECRET` (defaults
- * `fortiflex-api-username` / `fortiflex-api-password`), cached, and re-read after `invalidate()` (call it when
- * FortiFlex rejects them, to pick up a rotation). Otherwise `FORTIFLEX_ACCESS_USERNAME` /
+ * The FortiFlex API credentials for this process. With `keyVaultUrl` they come from the Key Vault secrets
+ * named by `usernameSecret` / `passwordSecret` (settings `FORTIFLEX_USERNAME_SECRET` /
+ * `FORTIFLEX_PASSWORD_SECRET`), cached, and re-read after `invalidate()` (call it when FortiFlex rejects them,
+ * to pick up a rotation). Otherwise the environment pair `FORTIFLEX_ACCESS_USERNAME` /
  * `FORTIFLEX_ACCESS_PASSWORD`. `get()` rejects with a {@link CredentialsError} naming what to set.
  */
 export function createCredentialsProvider(
-  env: NodeJS.ProcessEnv = process.env,
+  settings: CredentialSettings,
   overrides: { secretReader?: SecretReader } = {},
 ): CredentialsProvider {
-  const vaultUrl = setting(env, 'KEY_VAULT_URL');
-  const usernameSecret = setting(env, 'FORTIFLEX_USERNAME_SECRET') ?? DEFAULT_USERNAME_SECRET;
-  const passwordSecret = setting(env, 'FORTIFLEX_PASSWORD_SECRET') ?? DEFAULT_PASSWORD_SECRET;
-  if (vaultUrl === undefined) return environmentProvider(env, `${usernameSecret} / ${passwordSecret}`);
+  const { keyVaultUrl: vaultUrl, usernameSecret, passwordSecret } = settings;
+  if (vaultUrl === undefined) return environmentProvider(settings, `${usernameSecret} / ${passwordSecret}`);
   let reader = overrides.secretReader;
   // Built on first use so that a CLI that never calls FortiFlex never constructs a credential.
   const readerOf = (): SecretReader => (reader ??= createSecretReader({ vaultUrl }));
@@ -195,11 +199,11 @@ export function createCredentialsProvider(
   };
 }
 
-function environmentProvider(env: NodeJS.ProcessEnv, vaultSecrets: string): CredentialsProvider {
+function environmentProvider(settings: CredentialSettings, vaultSecrets: string): CredentialsProvider {
   return {
     async get(): Promise<Credentials> {
-      const username = setting(env, 'FORTIFLEX_ACCESS_USERNAME');
-      const password = setting(env, 'FORTIFLEX_ACCESS_PASSWORD');
+      const username = settings.accessUsername?.reveal();
+      const password = settings.accessPassword?.reveal();
       const missing = [
         ...(username === undefined ? ['FORTIFLEX_ACCESS_USERNAME'] : []),
         ...(password === undefined ? ['FORTIFLEX_ACCESS_PASSWORD'] : []),

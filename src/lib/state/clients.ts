@@ -6,7 +6,7 @@ import { TableClient } from '@azure/data-tables';
 import { DefaultAzureCredential, ManagedIdentityCredential, type TokenCredential } from '@azure/identity';
 import { BlobServiceClient, type ContainerClient } from '@azure/storage-blob';
 import { QueueServiceClient, type QueueClient } from '@azure/storage-queue';
-import type { StorageSettings } from '../../app/settings';
+import type { StorageSettings } from './types';
 
 /** Client factories for one storage account. */
 export interface StorageClients {

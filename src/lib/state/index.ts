@@ -3,7 +3,6 @@
  * dedupe keys and license claims; blob leases for exclusive runs and pools; the `scaler-work` queue.
  */
 import type { TokenCredential } from '@azure/identity';
-import type { StorageSettings } from '../../app/settings';
 import { auditStore } from './audit';
 import { claimsStore } from './claims';
 import { createStorageClients } from './clients';
@@ -12,7 +11,7 @@ import { once } from './keys';
 import { leasesStore } from './leases';
 import { queueStore } from './queue';
 import { recordsStore } from './records';
-import type { StateStore } from './types';
+import type { StateStore, StorageSettings } from './types';
 
 export * from './types';
 export { decodeMessage, encodeMessage } from './queue';

@@ -31,7 +31,7 @@ function fromEntity(e: TableEntityResult<Record<string, unknown>>): EntitlementR
     serialNumber: text('serialNumber') ?? '',
     stoppedByScaler: e.stoppedByScaler === true,
     previousStatus: text('previousStatus'),
-    lastAction: text('lastAction'),
+    lastAction: text('lastAction') as EntitlementRecord['lastAction'],
     lastActionAt: text('lastActionAt'),
     lastReason: text('lastReason'),
     lastError: text('lastError'),

@@ -3,13 +3,40 @@
  * keys, license claims, run/pool leases and the work queue.
  */
 
+/** Where the state lives: a connection string (Azurite, shared key) or service URIs plus a managed identity. */
+export type StorageSettings =
+  | { kind: 'connectionString'; connectionString: string }
+  | {
+      kind: 'identity';
+      blobServiceUri: string;
+      queueServiceUri: string;
+      tableServiceUri: string;
+      clientId?: string;
+    };
+
+/** `lastAction` values the reconcile planner writes (its actions). */
+export type PlannerRecordAction = 'stop' | 'reactivate' | 'switchConfig';
+
+/** `lastAction` values the pools write (named and explained in `src/app/pools/membership.ts`). */
+export type PoolRecordAction =
+  | 'poolRelease'
+  | 'poolCancelRelease'
+  | 'poolStop'
+  | 'poolReactivate'
+  | 'claimAssign'
+  | 'claimRelease'
+  | 'claimReleaseNewToken';
+
+/** Every `lastAction` a record may carry. */
+export type RecordAction = PlannerRecordAction | PoolRecordAction;
+
 /** What the scaler did to one entitlement (table `records`, PK `entitlement`, RK serial number). */
 export interface EntitlementRecord {
   serialNumber: string;
   /** True while the entitlement is STOPPED because of us ("only undo what we did"). */
   stoppedByScaler: boolean;
   previousStatus?: string;
-  lastAction?: string;
+  lastAction?: RecordAction;
   lastActionAt?: string;
   lastReason?: string;
   lastError?: string;

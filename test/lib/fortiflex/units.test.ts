@@ -4,8 +4,6 @@ import { parseEntitlements, parsePointsEstimate, parseProgramPoints } from '../.
 import { RateLimiter } from '../../../src/lib/fortiflex/rate-limit';
 import { parseRetryAfter, retryDelayMs } from '../../../src/lib/fortiflex/retry';
 import { interpretResponse } from '../../../src/lib/fortiflex/response';
-import { createClientFromEnvironment } from '../../../src/cli/client-factory';
-import { UsageError } from '../../../src/cli/io';
 
 const raw = (status: number, body: unknown, headers: Record<string, string> = {}) => ({
   status,
@@ -142,20 +140,6 @@ describe('RateLimiter', () => {
     );
     expect(limiter.enabled).toBe(false);
     for (let i = 0; i < 1000; i += 1) await limiter.acquire();
-  });
-});
-
-describe('createClientFromEnvironment', () => {
-  it('rejects a URL setting that is not a URL, naming the setting', async () => {
-    await expect(createClientFromEnvironment({ FORTIFLEX_API_URL: 'support.fortinet.com' })).rejects.toThrow(
-      /FORTIFLEX_API_URL: "support.fortinet.com" is not a URL/,
-    );
-    await expect(createClientFromEnvironment({ FORTIFLEX_AUTH_URL: 'x' })).rejects.toBeInstanceOf(UsageError);
-  });
-
-  it('builds a client without touching the network', async () => {
-    const client = await createClientFromEnvironment({});
-    expect(client.stats()).toEqual({ calls: 0, logins: 0 });
   });
 });
 

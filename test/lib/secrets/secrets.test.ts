@@ -6,6 +6,8 @@ import {
   CredentialsError,
   SecretReadError,
   type SecretReader,
+  SecretValue,
+  type CredentialSettings,
 } from '../../../src/lib/secrets';
 import { startKeyVaultFake, type KeyVaultFake } from '../../support/keyvault-fake';
 
@@ -153,7 +155,13 @@ describe('createSecretReader against a Key Vault stand-in', () => {
 });
 
 describe('createCredentialsProvider', () => {
-  const env = (extra: Record<string, string>) => ({ KEY_VAULT_URL: vault.url, ...extra });
+  /** Credential settings as the settings loader produces them (default secret names). */
+  const settings = (extra: Partial<CredentialSettings> = {}): CredentialSettings => ({
+    usernameSecret: 'fortiflex-api-username',
+    passwordSecret: 'fortiflex-api-password',
+    ...extra,
+  });
+  const env = (extra: Partial<CredentialSettings>) => settings({ keyVaultUrl: vault.url, ...extra });
 
   it('reads both secrets from Key Vault (default names) and re-reads them after invalidate', async () => {
     vault.setSecret('fortiflex-api-username', 'api-user-1');
@@ -170,7 +178,7 @@ describe('createCredentialsProvider', () => {
     vault.setSecret('ff-user', 'api-user-2');
     vault.setSecret('ff-pass-real', 'TopSecretPassword!');
     const provider = createCredentialsProvider(
-      env({ FORTIFLEX_USERNAME_SECRET: 'ff-user', FORTIFLEX_PASSWORD_SECRET: 'ff-pass' }),
+      env({ usernameSecret: 'ff-user', passwordSecret: 'ff-pass' }),
       { secretReader: reader() },
     );
     const error = await provider.get().catch((e: unknown) => e);
@@ -184,20 +192,20 @@ describe('createCredentialsProvider', () => {
   });
 
   it('falls back to FORTIFLEX_ACCESS_USERNAME / FORTIFLEX_ACCESS_PASSWORD without KEY_VAULT_URL', async () => {
-    const provider = createCredentialsProvider({
-      KEY_VAULT_URL: '',
-      FORTIFLEX_ACCESS_USERNAME: 'env-user',
-      FORTIFLEX_ACCESS_PASSWORD: 'env-pass',
-    });
+    const provider = createCredentialsProvider(
+      settings({ accessUsername: new SecretValue('env-user'), accessPassword: new SecretValue('env-pass') }),
+    );
     expect(await provider.get()).toEqual({ username: 'env-user', password: 'env-pass' });
   });
 
   it('says exactly which settings to set when credentials are missing, without echoing values', async () => {
-    await expect(createCredentialsProvider({}).get()).rejects.toThrow(
+    await expect(createCredentialsProvider(settings()).get()).rejects.toThrow(
       'FortiFlex credentials are not configured: set FORTIFLEX_ACCESS_USERNAME and FORTIFLEX_ACCESS_PASSWORD, ' +
         'or set KEY_VAULT_URL to read them from the Key Vault secrets fortiflex-api-username / fortiflex-api-password',
     );
-    const onlyUser = (await createCredentialsProvider({ FORTIFLEX_ACCESS_PASSWORD: 'Hidden-Pa55' })
+    const onlyUser = (await createCredentialsProvider(
+      settings({ accessPassword: new SecretValue('Hidden-Pa55') }),
+    )
       .get()
       .then(
         () => new Error('expected a rejection'),
@@ -210,10 +218,14 @@ describe('createCredentialsProvider', () => {
   });
 
   it('rejects an unresolved Key Vault reference instead of sending it as a password', async () => {
-    const provider = createCredentialsProvider({
-      FORTIFLEX_ACCESS_USERNAME: 'user',
-      FORTIFLEX_ACCESS_PASSWORD: '@Microsoft.KeyVault(SecretUri=https://v.vault.azure.net/secrets/p/)',
-    });
+    const provider = createCredentialsProvider(
+      settings({
+        accessUsername: new SecretValue('user'),
+        accessPassword: new SecretValue(
+          '@Microsoft.KeyVault(SecretUri=https://v.vault.azure.net/secrets/p/)',
+        ),
+      }),
+    );
     await expect(provider.get()).rejects.toThrow(
       /FORTIFLEX_ACCESS_PASSWORD holds an unresolved Key Vault reference/,
     );

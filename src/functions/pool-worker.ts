@@ -1,0 +1,78 @@
+/**
+ * Queue trigger on `scaler-work`: applies one scale or settle message to its pool under the pool lease.
+ * A busy lease, an unknown pool or a storage failure throws, so the host retries the message
+ * (`maxDequeueCount`, default 5) and then moves it to `scaler-work-poison`; on that final attempt the reason
+ * is written to the audit first. Failures of single license actions are audited by the use case and do not
+ * retry the message (a retried relative change would apply twice).
+ */
+import { app, type InvocationContext } from '@azure/functions';
+import type { PoolDeps } from '../app/pools/deps';
+import { errorMessage } from '../lib/error-message';
+import { fromEnvironment, type DependencyResolver } from './http';
+
+/** The host's default `maxDequeueCount` for storage queues. */
+export const MAX_DEQUEUE_COUNT = 5;
+
+/** Builds the worker over `resolve` (tests pass their own dependencies). */
+export function createPoolWorker(
+  resolve: DependencyResolver<PoolDeps> = fromEnvironment,
+  options: { maxDequeueCount?: number; leaseWaitMs?: number } = {},
+) {
+  return async function poolWorker(message: unknown, context: InvocationContext): Promise<void> {
+    const dequeueCount = Number(context.triggerMetadata?.dequeueCount ?? 1);
+    const finalAttempt = dequeueCount >= (options.maxDequeueCount ?? MAX_DEQUEUE_COUNT);
+    const [{ applyScaleMessage }, { parseScaleMessage, InvalidScaleMessageError }, { auditBestEffort }] =
+      await Promise.all([
+        import('../app/pools/worker.js'),
+        import('../app/pools/message.js'),
+        import('../app/pools/records.js'),
+      ]);
+    const deps = await resolve();
+    let summary: { pool?: unknown; kind?: unknown; source?: unknown } = {};
+    try {
+      const parsed = parseScaleMessage(message);
+      summary = { pool: parsed.pool, kind: parsed.kind, source: parsed.source };
+      const outcome = await applyScaleMessage(deps, parsed, {
+        runId: context.invocationId,
+        actor: 'scale',
+        ...(options.leaseWaitMs !== undefined ? { leaseWaitMs: options.leaseWaitMs } : {}),
+      });
+      context.log(
+        `pool ${outcome.pool}: size ${outcome.before} -> ${outcome.after} (target ${outcome.target}, ` +
+          `bounds ${outcome.bounds.min}..${outcome.bounds.max}), ${outcome.applied.length} steps, ` +
+          `${outcome.failed.length} failed`,
+      );
+      for (const failure of outcome.failed)
+        context.warn(`pool ${outcome.pool}: ${failure.step.kind}: ${failure.error}`);
+    } catch (error) {
+      const reason = errorMessage(error);
+      context.warn(`poolWorker attempt ${dequeueCount}: ${reason}`);
+      if (finalAttempt) {
+        await auditBestEffort(deps.store, {
+          at: deps.now().toISOString(),
+          runId: context.invocationId,
+          actor: 'scale',
+          action: 'poisonMessage',
+          outcome: 'failed',
+          ...(typeof summary.pool === 'string' ? { pool: summary.pool } : {}),
+          reason:
+            error instanceof InvalidScaleMessageError
+              ? `malformed message moved to the poison queue after ${dequeueCount} attempts`
+              : `message moved to the poison queue after ${dequeueCount} attempts`,
+          error: reason,
+          details: { dequeueCount, malformed: error instanceof InvalidScaleMessageError, ...summary },
+        });
+      }
+      throw error;
+    }
+  };
+}
+
+/** The registered handler. */
+export const poolWorker = createPoolWorker();
+
+app.storageQueue('poolWorker', {
+  queueName: 'scaler-work',
+  connection: 'AzureWebJobsStorage',
+  handler: poolWorker,
+});
