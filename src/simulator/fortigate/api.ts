@@ -48,6 +48,7 @@ interface Answer {
   status: number;
   body: unknown;
   outcome?: string;
+  tokenFrom?: 'body' | 'query';
 }
 
 function readBody(req: IncomingMessage): Promise<string | undefined> {
@@ -104,10 +105,14 @@ export function createApiHandler(deps: ApiDeps): (req: IncomingMessage, res: Ser
   const download = (method: string, path: string, url: URL, text: string): Answer => {
     if (deps.readOnly) return failure(method, path, 403, 'forbidden');
     let token = url.searchParams.get('token') ?? undefined;
+    let tokenFrom: 'body' | 'query' = 'query';
     if (text.trim() !== '') {
       try {
         const body = JSON.parse(text) as { token?: unknown };
-        if (typeof body?.token === 'string') token = body.token;
+        if (typeof body?.token === 'string') {
+          token = body.token;
+          tokenFrom = 'body';
+        }
       } catch {
         return failure(method, path, 400, 'badRequest', { error: -1, cli_error: 'Invalid JSON body' });
       }
@@ -122,7 +127,7 @@ export function createApiHandler(deps: ApiDeps): (req: IncomingMessage, res: Ser
     const activation = deps.authority.activateToken(token);
     if (activation.ok) {
       deps.license.accept(activation.serialNumber);
-      return { ...success(method, path, { results: {} }), outcome: 'accepted' };
+      return { ...success(method, path, { results: {} }), outcome: 'accepted', tokenFrom };
     }
     const [outcome, cliError] =
       activation.reason === 'notActive'
@@ -130,7 +135,7 @@ export function createApiHandler(deps: ApiDeps): (req: IncomingMessage, res: Ser
         : activation.reason === 'used'
           ? ['alreadyUsed', 'License Token is already used']
           : ['tokenInvalid', 'License Token is invalid'];
-    return failure(method, path, 500, outcome, { error: -1, cli_error: cliError });
+    return { ...failure(method, path, 500, outcome, { error: -1, cli_error: cliError }), tokenFrom };
   };
 
   const route = (method: string, path: string, url: URL, text: string): Answer => {
@@ -185,6 +190,7 @@ export function createApiHandler(deps: ApiDeps): (req: IncomingMessage, res: Ser
       source: req.socket.remoteAddress ?? '',
       status: answer.status,
       ...(answer.outcome === undefined ? {} : { outcome: answer.outcome }),
+      ...(answer.tokenFrom === undefined ? {} : { tokenFrom: answer.tokenFrom }),
     });
   };
 

@@ -126,6 +126,8 @@ export type FortiGateLogEntry =
       status: number;
       /** `accepted`, `alreadyUsed`, `tokenInvalid`, `tokenNotActive`, `unauthorized`, `locked`, `fault`, … */
       outcome?: string;
+      /** Licence downloads: where the token came from (the JSON body or the `token` query parameter). */
+      tokenFrom?: 'body' | 'query';
     }
   | {
       kind: 'event';
