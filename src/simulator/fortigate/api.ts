@@ -33,14 +33,14 @@ export interface ApiDeps {
   version: string;
   build: number;
   hostname(): string;
-  /** The fault for a request to `path` (relative to the monitor prefix), consumed, if any. */
-  takeFault(path: string): FortiGateFault | undefined;
+  /** The fault for a request to `path` (relative to the monitor prefix) at stage `when`, consumed, if any. */
+  takeFault(path: string, when: 'before' | 'after'): FortiGateFault | undefined;
   /** True while the device swallows requests (a black-hole outage) or is about to go down. */
   unanswering(): boolean;
   /** Keeps a response open until the device ends it (black hole, `hang` fault). */
   hold(res: ServerResponse): void;
   log(entry: FortiGateLogEntry): void;
-  /** A token was accepted; called once the answer has been sent. */
+  /** A token was accepted; called once the answer has been sent (or the client has gone). */
   licenseAccepted(): void;
 }
 
@@ -241,8 +241,8 @@ export function createApiHandler(deps: ApiDeps): (req: IncomingMessage, res: Ser
       deps.hold(res);
       return;
     }
-    const injected = deps.takeFault(path);
-    if (injected) return fault(req, res, path, injected);
+    const before = deps.takeFault(path, 'before');
+    if (before) return fault(req, res, path, before);
     const source = req.socket.remoteAddress ?? '';
     if (deps.lockout.isLocked(source)) return send(req, res, path, failure(method, path, 429, 'locked'));
     const bearer = /^Bearer\s+(\S+)$/i.exec(req.headers.authorization ?? '')?.[1];
@@ -253,7 +253,19 @@ export function createApiHandler(deps: ApiDeps): (req: IncomingMessage, res: Ser
     deps.lockout.succeed(source);
     if (text === undefined) return send(req, res, path, failure(method, path, 413, 'tooLarge'));
     const answer = route(method, path, url, text);
-    if (answer.outcome === 'accepted') res.once('finish', () => deps.licenseAccepted());
+    const after = deps.takeFault(path, 'after');
+    if (answer.outcome === 'accepted') {
+      // The unit reboots once the answer is out, or at once when the client hung up or the answer is held.
+      let rebooting = false;
+      const reboot = (): void => {
+        if (!rebooting) deps.licenseAccepted();
+        rebooting = true;
+      };
+      res.once('close', reboot);
+      if (after?.kind === 'hang') setImmediate(reboot);
+    }
+    // An `after` fault: the request took effect, and the fault replaces its answer (a lost reply).
+    if (after) return fault(req, res, path, after);
     send(req, res, path, answer);
   };
 

@@ -112,7 +112,7 @@ export class SimFortiGate implements FortiGateHandle {
       version: options.version ?? 'v7.4.5',
       build: options.build ?? 2702,
       hostname: () => hostname,
-      takeFault: (path) => this.takeFault(path),
+      takeFault: (path, when) => this.takeFault(path, when),
       unanswering: () => this.blackholes > 0 || this.license.pending(),
       hold: (res) => {
         this.held.add(res);
@@ -232,6 +232,8 @@ export class SimFortiGate implements FortiGateHandle {
         throw new Error('fault.path: expected a path such as "system/status" or "*"');
       if (!(times === Infinity || (Number.isInteger(times) && times > 0)))
         throw new Error('fault.times: expected a positive integer or Infinity');
+      if (rule.when !== undefined && rule.when !== 'before' && rule.when !== 'after')
+        throw new Error('fault.when: expected "before" or "after"');
       const path = rule.path.trim().replace(/^\/?(api\/v2\/monitor\/)?|\/+$/g, '');
       this.rules.push({ rule: { ...rule, path }, remaining: times });
     },
@@ -326,8 +328,10 @@ export class SimFortiGate implements FortiGateHandle {
     this.held.clear();
   }
 
-  private takeFault(path: string): FortiGateFault | undefined {
-    const index = this.rules.findIndex(({ rule }) => rule.path === '*' || rule.path === path);
+  private takeFault(path: string, when: 'before' | 'after'): FortiGateFault | undefined {
+    const index = this.rules.findIndex(
+      ({ rule }) => (rule.path === '*' || rule.path === path) && (rule.when ?? 'before') === when,
+    );
     if (index < 0) return undefined;
     const active = this.rules[index]!;
     active.remaining -= 1;

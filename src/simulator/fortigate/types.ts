@@ -64,6 +64,13 @@ export type FortiGateFault =
 export interface FortiGateFaultRule {
   path: string;
   times?: number;
+  /**
+   * `before` (default): the fault answers instead of the device, nothing changes. `after`: the request is
+   * authenticated and takes effect (a licence download is accepted and the unit reboots), then the fault
+   * replaces the answer: a lost reply, for testing ambiguous deliveries. An `after` rule is used only by
+   * requests that pass authentication.
+   */
+  when?: 'before' | 'after';
   fault: FortiGateFault;
 }
 

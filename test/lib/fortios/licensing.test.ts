@@ -120,6 +120,26 @@ describe('licensing a FortiGate with a FortiFlex token', () => {
     });
   });
 
+  it.each(['reset', 'hang'] as const)(
+    'survives a lost reply (%s after the token was taken): ambiguous error, then alreadyUsed, then confirmed',
+    async (kind) => {
+      const w = await start({ count: 1 });
+      const device = w.fleet.devices[0]!;
+      const entitlement = w.takePending();
+      const client = w.client(device, { timeoutMs: 2000 });
+      device.faults.add({ path: 'system/vmlicense/download', when: 'after', fault: { kind } });
+      const lost = (await rejection(client.downloadVmLicense(entitlement.token))) as FortiOsError;
+      expect(lost).toMatchObject({ code: 'unreachable', requestSent: true });
+      expect(w.flex.entitlements().find((e) => e.serialNumber === entitlement.serialNumber)).toMatchObject({
+        status: 'ACTIVE',
+        tokenStatus: 'USED',
+      });
+      await device.whenReachable();
+      expect(await client.downloadVmLicense(entitlement.token)).toEqual({ outcome: 'alreadyUsed' });
+      expect((await client.confirmLicensed(entitlement.serialNumber)).confirmed).toBe(true);
+    },
+  );
+
   it('reports an unknown token as tokenRejected, final, with no reboot and no serial change', async () => {
     const w = await start();
     const device = w.fleet.devices[0]!;
