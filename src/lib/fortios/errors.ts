@@ -12,7 +12,7 @@
  * | `certificateMismatch`  | TOFU: the certificate is not the pinned one                          | investigate; re-pin deliberately  |
  * | `certificateUntrusted` | CA mode: the certificate does not verify against the CA              | fix the CA or the device          |
  * | `badResponse`          | not a FortiOS answer: not JSON, missing fields, unknown API (404)    | report; retrying will not help    |
- * | `serverError`          | HTTP 5xx other than a refused token                                  | retry later                       |
+ * | `serverError`          | HTTP 5xx or 424 other than a refused token (e.g. FortiCare down)     | retry later                       |
  * | `aborted`              | the caller's AbortSignal fired                                       | nothing                           |
  *
  * A reused licence token ("License Token is already used") is not an error: `downloadVmLicense` returns it

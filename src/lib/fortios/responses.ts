@@ -4,12 +4,13 @@
  * `cli_error`). The client decides on both the HTTP status and the envelope: a 200 whose body says
  * `http_status: 500` or `status: "error"` is a failure, as Fortinet's own automation treats it.
  *
- * Status mapping: 401 `unauthorized`, 403 `forbidden`, 429 `blocked`, other 5xx `serverError`, other 4xx
- * (404 on a FortiOS without the endpoint, 405…) and non-JSON or incomplete answers `badResponse`. For
- * `vmlicense/download` only: a 500 whose text says "License Token is already used" is the `alreadyUsed`
- * outcome, and any other FortiOS error envelope with 400, 424 or 500 is `tokenRejected`. The exact FortiOS
- * answer for an invalid, expired or stopped-entitlement token is not documented; this rule assumes FortiOS
- * reports the failed licence action, as it does other failed CLI actions, as an error envelope.
+ * Status mapping: 401 `unauthorized`, 403 `forbidden`, 429 `blocked`, 424 (Failed Dependency) and 5xx
+ * `serverError`, other 4xx (404 on a FortiOS without the endpoint, 405…) and non-JSON or incomplete answers
+ * `badResponse`. For `vmlicense/download` only: a 500 whose text says "License Token is already used" is the
+ * `alreadyUsed` outcome; an error envelope with 400, or with 424/500 and text that names the token, is
+ * `tokenRejected`. The exact FortiOS answer for an invalid, expired or stopped-entitlement token is not
+ * documented; when in doubt the answer stays `serverError`, which callers retry within their bound, because
+ * a transient failure (FortiCare unreachable) taken for a final one would fail a delivery that could succeed.
  */
 import { FortiOsError, quoteRemote, type FortiOsErrorCode } from './errors';
 import type { Exchange } from './transport';
@@ -49,12 +50,18 @@ function parseEnvelope(text: string): Envelope | undefined {
   }
 }
 
-/** FortiOS's own error text, redacted, for the message: `cli_error`, else `message`, else the `error` number. */
-function remoteDetail(envelope: Envelope | undefined, secrets: readonly string[]): string {
-  if (!envelope) return '';
-  const text = [envelope.cli_error, envelope.message].find(
+/** FortiOS's own error text: `cli_error`, else `message`; empty when there is none. */
+function remoteText(envelope: Envelope | undefined): string {
+  const text = [envelope?.cli_error, envelope?.message].find(
     (v): v is string => typeof v === 'string' && v !== '',
   );
+  return text ?? '';
+}
+
+/** FortiOS's own error text, redacted, and the `error` number, for the message. */
+function remoteDetail(envelope: Envelope | undefined, secrets: readonly string[]): string {
+  if (!envelope) return '';
+  const text = remoteText(envelope);
   const parts: string[] = [];
   if (text) parts.push(quoteRemote(text, secrets));
   if (typeof envelope.error === 'number') parts.push(`error ${envelope.error}`);
@@ -109,13 +116,15 @@ export function readAnswer(
   if (known) return fail(known, STATUS_DETAIL[status]!);
   if (licenseDownload) {
     if (status === 500 && ALREADY_USED.test(answer.text)) return 'alreadyUsed';
-    if (envelope && (status === 400 || status === 424 || status === 500))
+    const namesToken = /token/i.test(remoteText(envelope));
+    if (envelope && (status === 400 || ((status === 424 || status === 500) && namesToken)))
       return fail(
         'tokenRejected',
         `licence token refused (HTTP ${status})${remoteDetail(envelope, context.secrets)}`,
       );
   }
-  if (status >= 500) return fail('serverError', `HTTP ${status}${remoteDetail(envelope, context.secrets)}`);
+  if (status >= 500 || status === 424)
+    return fail('serverError', `HTTP ${status}${remoteDetail(envelope, context.secrets)}`);
   if (status === 404) return fail('badResponse', 'HTTP 404: this FortiOS does not offer the endpoint');
   return fail('badResponse', `unexpected HTTP ${status}${remoteDetail(envelope, context.secrets)}`);
 }

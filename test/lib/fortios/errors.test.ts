@@ -1,7 +1,7 @@
 import { inspect } from 'node:util';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { FortiOsClient, FortiOsError, isFortiOsError } from '../../../src/lib/fortios';
-import type { FortiGateHandle } from '../../../src/simulator/fortigate';
+import { startFortiGate, type FortiGateHandle } from '../../../src/simulator/fortigate';
 import { rejection, startLicensingWorld, type LicensingWorld } from '../../support/fortigates';
 
 let w: LicensingWorld;
@@ -77,20 +77,58 @@ describe('HTTP statuses and bodies', () => {
     expect(await rejection(w.client(device).licenseStatus())).toMatchObject({ code: 'badResponse' });
   });
 
-  it('tells a refused token (error envelope) from a server failure (no envelope) on the licence download', async () => {
+  it('tells a refused token from a server or FortiCare failure on the licence download', async () => {
     const token = w.takePending().token;
     device.faults.add({ path: 'system/vmlicense/download', fault: { kind: 'http', status: 500 } });
     expect(await rejection(w.client(device).downloadVmLicense(token))).toMatchObject({
       code: 'serverError',
       retryable: true,
     });
+    const forticareDown = {
+      status: 'error',
+      http_status: 424,
+      error: -5,
+      cli_error: 'Failed to connect to FortiCare',
+    };
     device.faults.add({
       path: 'system/vmlicense/download',
-      fault: { kind: 'http', status: 424, body: { status: 'error', http_status: 424, error: -5 } },
+      fault: { kind: 'http', status: 424, body: forticareDown },
     });
-    const refused = await rejection(w.client(device).downloadVmLicense(token));
-    expect(refused).toMatchObject({ code: 'tokenRejected', httpStatus: 424 });
-    expect(refused.message).toContain('error -5');
+    const dependency = await rejection(w.client(device).downloadVmLicense(token));
+    expect(dependency).toMatchObject({ code: 'serverError', httpStatus: 424, retryable: true });
+    expect(dependency.message).toContain('Failed to connect to FortiCare, error -5');
+    const expired = { status: 'error', http_status: 500, cli_error: 'Token expired' };
+    device.faults.add({
+      path: 'system/vmlicense/download',
+      fault: { kind: 'http', status: 500, body: expired },
+    });
+    expect(await rejection(w.client(device).downloadVmLicense(token))).toMatchObject({
+      code: 'tokenRejected',
+      retryable: false,
+    });
+    const bad = { status: 'error', http_status: 400 };
+    device.faults.add({ path: 'system/vmlicense/download', fault: { kind: 'http', status: 400, body: bad } });
+    expect(await rejection(w.client(device).downloadVmLicense(token))).toMatchObject({
+      code: 'tokenRejected',
+      httpStatus: 400,
+    });
+    // A simulated unit without FortiCare answers the same way: retryable, not a refused token.
+    const alone = await startFortiGate({ address: '127.0.12.21', apiKey: 'simulator-key', protocol: 'http' });
+    try {
+      const client = new FortiOsClient({
+        address: alone.address,
+        port: alone.port,
+        protocol: 'http',
+        apiKey: 'simulator-key',
+      });
+      expect(await rejection(client.downloadVmLicense(token))).toMatchObject({
+        code: 'serverError',
+        httpStatus: 500,
+      });
+      expect(alone.phase()).toBe('running');
+    } finally {
+      await alone.stop();
+    }
   });
 });
 
