@@ -279,6 +279,8 @@ describe('secrets', () => {
         new FortiOsClient({ address: '10.0.0.4', apiKey: 'k'.repeat(30), tls: { mode: 'ca', ca: 'nope' } }),
     ).toThrow(/^tls\.ca:/);
     const client = new FortiOsClient({ address: '10.0.0.4', apiKey: 'k'.repeat(30) });
+    expect([client.target, client.tlsMode]).toEqual(['10.0.0.4:443', 'tofu']);
+    expect(new FortiOsClient({ address: 'fd00::4', apiKey: 'k'.repeat(30) }).target).toBe('[fd00::4]:443');
     const tokenWithSpace = 'ABCD EF0123456789';
     const error = await rejection(client.downloadVmLicense(tokenWithSpace));
     expect(error.message).toMatch(/^token: expected/);
