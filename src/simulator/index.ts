@@ -15,7 +15,7 @@ import { API_PREFIX, AUTH_PATH, createSimServer, Stats } from './server';
 import { RateLimiter } from './rate-limit';
 import { SimState } from './state';
 import { parseDay, parseInstant } from './time';
-import type { FaultRule, SimulatorOptions, SimulatorSeed } from './types';
+import type { FaultRule, SimulatorOptions, SimulatorSeed, TokenActivation } from './types';
 
 export type { RateLimitOptions } from './rate-limit';
 export type {
@@ -25,6 +25,7 @@ export type {
   SeedProgram,
   SimulatorOptions,
   SimulatorSeed,
+  TokenActivation,
 } from './types';
 export { defaultSeed, parseSeed } from './seed';
 export { derivedRate } from './catalog';
@@ -50,6 +51,14 @@ export interface SimulatorHandle {
   entitlements(): Entitlement[];
   /** A VM boots with its token: PENDING→ACTIVE, token USED. Throws for unknown serials or a used token. */
   useToken(serialNumber: string): void;
+  /**
+   * FortiCare's side of `vmlicense/download`, for the FortiGate simulator in the same process: activates an
+   * unused token of a PENDING, ACTIVE or GRACE_PERIOD entitlement (PENDING turns ACTIVE, the token USED)
+   * and returns its serial, or says why not. Never throws for a bad token.
+   */
+  activateToken(token: string): TokenActivation;
+  /** The current status of one entitlement (`ACTIVE`, `STOPPED`, …); undefined for an unknown serial. */
+  entitlementStatus(serialNumber: string): string | undefined;
   /** Points charged by the ledger, over Pacific days [from, to] inclusive (`YYYY-MM-DD`). */
   pointsCharged(filter?: { serialNumber?: string; from?: string; to?: string }): number;
   stop(): Promise<void>;
@@ -117,6 +126,8 @@ export async function startSimulator(options: SimulatorOptions = {}): Promise<Si
     resetStats: () => stats.reset(),
     entitlements: () => state.all(),
     useToken: (serialNumber) => state.useToken(serialNumber),
+    activateToken: (token) => state.activateToken(token),
+    entitlementStatus: (serialNumber) => state.statusOf(serialNumber),
     pointsCharged: (filter = {}) =>
       state.pointsCharged({
         serialNumber: filter.serialNumber,

@@ -11,7 +11,7 @@ import { ConfigStore, notFound, refused } from './configs';
 import { ErrorCode, SimApiError, UNABLE_TO_UPDATE } from './errors';
 import { Ledger, roundPoints } from './ledger';
 import { dayOfTimestamp, formatEndDate, formatPt, ptDay, ptDayStart } from './time';
-import type { SeedProgram, SimulatorSeed } from './types';
+import type { SeedProgram, SimulatorSeed, TokenActivation } from './types';
 
 interface StoredEntitlement {
   entitlement: Entitlement;
@@ -492,6 +492,37 @@ export class SimState {
     const e = stored.entitlement;
     if (e.token === '') throw new Error(`useToken: ${serialNumber} has no license token`);
     if (e.tokenStatus === 'USED') throw new Error(`useToken: the token of ${serialNumber} was already used`);
+    this.markTokenUsed(stored);
+  }
+
+  /**
+   * A FortiGate-VM presents `token` to FortiCare, as `vmlicense/download` makes it do. Only the current token
+   * of a VM entitlement counts (a regenerated token replaces the old one); it must be unused, and its
+   * entitlement PENDING, ACTIVE or GRACE_PERIOD (a STOPPED or EXPIRED one gives no licence). On success the
+   * token becomes USED and a PENDING entitlement turns ACTIVE now (the ledger starts charging it), exactly as
+   * {@link useToken}; on refusal nothing changes.
+   */
+  activateToken(token: string): TokenActivation {
+    if (token === '') return { ok: false, reason: 'invalid' };
+    for (const stored of this.entitlements.values()) {
+      const e = stored.entitlement;
+      if (e.token !== token) continue;
+      if (e.tokenStatus === 'USED') return { ok: false, reason: 'used' };
+      if (e.status !== 'PENDING' && e.status !== 'ACTIVE' && e.status !== 'GRACE_PERIOD')
+        return { ok: false, reason: 'notActive', status: e.status };
+      this.markTokenUsed(stored);
+      return { ok: true, serialNumber: e.serialNumber };
+    }
+    return { ok: false, reason: 'invalid' };
+  }
+
+  /** Status of one entitlement, or undefined for an unknown serial (cheaper than copying `all()`). */
+  statusOf(serialNumber: string): string | undefined {
+    return this.entitlements.get(serialNumber)?.entitlement.status;
+  }
+
+  private markTokenUsed(stored: StoredEntitlement): void {
+    const e = stored.entitlement;
     e.tokenStatus = 'USED';
     if (e.status === 'PENDING') this.setStatus(stored, this.chargedStatus(this.configOf(e)));
   }

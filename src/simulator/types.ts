@@ -27,6 +27,17 @@ export interface SimulatorSeed {
   rates?: Record<number, number>;
 }
 
+/**
+ * What FortiCare answers a FortiGate-VM that presents a licence token (see `SimulatorHandle.activateToken`):
+ * the serial number it becomes, or why the token gives no licence: `invalid` (no entitlement has this
+ * token, e.g. it was regenerated), `used` (single use, already activated), `notActive` (the entitlement is
+ * STOPPED or EXPIRED; `status` says which).
+ */
+export type TokenActivation =
+  | { ok: true; serialNumber: string }
+  | { ok: false; reason: 'invalid' | 'used' }
+  | { ok: false; reason: 'notActive'; status: string };
+
 /** Options of {@link startSimulator}. */
 export interface SimulatorOptions {
   /** TCP port on 127.0.0.1; 0 (default) lets the OS choose. */
