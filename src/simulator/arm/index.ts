@@ -22,7 +22,7 @@
  */
 import { randomBytes } from 'node:crypto';
 import type { ServerResponse } from 'node:http';
-import type { AddressInfo } from 'node:net';
+import type { AddressInfo, Socket } from 'node:net';
 import { isIP } from 'node:net';
 import { SimClock } from '../clock';
 import { RequestLog, type LoggedRequest, type RequestFilter } from '../request-log';
@@ -66,6 +66,8 @@ export interface ArmSimulatorHandle {
   token: string;
   /** PEM of the CA that signed the server certificate: trust it per client (`tlsCa`) or per process. */
   caCertificate: string;
+  /** The simulated clock (shared with the FortiFlex simulator when started through `startSimulator`). */
+  clock: { now(): Date; set(at: Date | string): void; advance(ms: number): void };
   /** ARM requests in arrival order (the shared log holds the FortiFlex ones too). */
   requests(filter?: Omit<RequestFilter, 'service'>): LoggedRequest[];
   clearRequests(): void;
@@ -180,6 +182,13 @@ export async function startArmSimulator(
     certificate,
     hanging,
   );
+  // Every socket, TLS handshakes included: `closeAllConnections` misses those still handshaking, which would
+  // then hold `close` for the keep-alive timeout.
+  const sockets = new Set<Socket>();
+  server.on('connection', (socket: Socket) => {
+    sockets.add(socket);
+    socket.once('close', () => sockets.delete(socket));
+  });
   await new Promise<void>((resolve, reject) => {
     server.once('error', reject);
     server.listen(options.port ?? 0, host, () => {
@@ -199,6 +208,7 @@ export async function startArmSimulator(
     endpoint,
     token,
     caCertificate: ca.cert,
+    clock: { now: () => clock.now(), set: (at) => clock.set(at), advance: (ms) => clock.advance(ms) },
     requests: (filter = {}) => log.entries({ ...filter, service: 'arm' }),
     clearRequests: () => log.clear(),
     faults: { add: (rule) => faults.add(rule), clear: () => faults.clear() },
@@ -260,10 +270,9 @@ export async function startArmSimulator(
     },
     stop: () => {
       stopped ??= new Promise<void>((resolve) => {
-        for (const res of hanging) res.socket?.destroy();
         hanging.clear();
         server.close(() => resolve());
-        server.closeAllConnections();
+        for (const socket of sockets) socket.destroy();
       });
       return stopped;
     },
