@@ -196,6 +196,15 @@ describe('listing VMs', () => {
     expect(arm.requests()).toHaveLength(0);
   });
 
+  it('gives up with a timeout error when the caller aborts', async () => {
+    arm = await startArm();
+    arm.faults.add({ operation: 'vm.listAll', fault: { kind: 'hang' } });
+    const error = (await adapterFor(arm)
+      .listVirtualMachines([`/subscriptions/${SUB}`], { signal: AbortSignal.timeout(300) })
+      .catch((e: unknown) => e)) as ComputeError;
+    expect(error.code).toBe('timeout');
+  });
+
   it('throws a one-line error for a malformed scope before calling Azure', async () => {
     arm = await startArm();
     await expect(adapterFor(arm).listVirtualMachines(['/subscriptions/x', 'rg-a'])).rejects.toThrow(
