@@ -231,7 +231,9 @@ describe('credentials', () => {
     });
     await compute.listScaleSetInstances(scaleSetIdOf('vmss-u'));
     expect(scopes.length).toBeGreaterThanOrEqual(2);
-    expect(new Set(scopes.map((s) => s.join(' ')))).toEqual(new Set(['https://management.azure.com/.default']));
+    expect(new Set(scopes.map((s) => s.join(' ')))).toEqual(
+      new Set(['https://management.azure.com/.default']),
+    );
   });
 });
 
