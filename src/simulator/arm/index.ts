@@ -12,7 +12,9 @@
  *   `{ status: InProgress | Succeeded | Failed | Canceled, error? }`; the Location URL answers 202 while
  *   running and 200 (not 204) once done. Durations are configurable, on the simulated clock (`timing:
  *   'simulated'`, the default: tests advance the clock) or on the wall clock (`'wall'`, scaled by
- *   `timeScale`, for benchmarks). A second operation on a busy VM is a 409.
+ *   `timeScale`, for benchmarks). Under simulated timing Retry-After counts simulated time, so give the
+ *   compute adapter a clock whose `delay` advances the simulated clock (see `test/support/arm.ts`); with
+ *   wall time it would return `inProgress` at once. A second operation on a busy VM is a 409.
  * - Failure injection per operation and resource: AllocationFailed (the start ends Failed), 409, 429 with
  *   Retry-After, 500, any status, hang, and a missing power state in lists.
  * - Manual power changes (`setPowerState`: a start by hand, `guestShutdown`: running → stopped, still
