@@ -2,17 +2,20 @@
  * A faithful local FortiFlex v2 API simulator over HTTP on 127.0.0.1, for tests, the demo and benchmarks:
  * OAuth token endpoint, every v2 endpoint with its envelope and lifecycle, a simulated clock, a
  * Pacific-day billing ledger (incremental: request cost does not grow with history), fault and latency
- * injection, and optional server-side rate limits.
+ * injection, and optional server-side rate limits. With `arm`, it also serves Azure Resource Manager for
+ * the seed's VMs and scale sets over HTTPS (see `./arm`), on the same clock and request log.
  */
-import type { ServerResponse } from 'node:http';
+import type { IncomingMessage, ServerResponse } from 'node:http';
 import type { AddressInfo } from 'node:net';
 import type { Entitlement } from '../lib/fortiflex/types';
+import { startArmSimulator, type ArmSimulatorHandle } from './arm';
 import { AuthService } from './auth';
 import { SimClock } from './clock';
 import { FaultInjector } from './faults';
 import { defaultSeed, DEFAULT_USER } from './seed';
 import { API_PREFIX, AUTH_PATH, createSimServer, Stats } from './server';
 import { RateLimiter } from './rate-limit';
+import { RequestLog, type LoggedRequest, type RequestFilter } from './request-log';
 import { SimState } from './state';
 import { parseDay, parseInstant } from './time';
 import type { FaultRule, SimulatorOptions, SimulatorSeed, TokenActivation } from './types';
@@ -28,6 +31,8 @@ export type {
   TokenActivation,
 } from './types';
 export { defaultSeed, parseSeed } from './seed';
+export type { ArmSimulatorHandle, ArmSimulatorOptions, ArmFaultRule, MachineView } from './arm';
+export type { LoggedRequest, RequestFilter } from './request-log';
 export { derivedRate } from './catalog';
 
 /** Where the clock starts when the seed has no `now`: Monday 2026-03-02 08:00 PST. */
@@ -61,6 +66,10 @@ export interface SimulatorHandle {
   entitlementStatus(serialNumber: string): string | undefined;
   /** Points charged by the ledger, over Pacific days [from, to] inclusive (`YYYY-MM-DD`). */
   pointsCharged(filter?: { serialNumber?: string; from?: string; to?: string }): number;
+  /** Requests to every simulated service (FortiFlex and ARM) in arrival order. */
+  requests(filter?: RequestFilter): LoggedRequest[];
+  /** The ARM simulator, when started with `arm`. */
+  arm?: ArmSimulatorHandle;
   stop(): Promise<void>;
 }
 
@@ -97,6 +106,21 @@ export async function startSimulator(options: SimulatorOptions = {}): Promise<Si
     { state, auth, faults, stats, latencyMs: () => latency, rateLimiter },
     hanging,
   );
+  const log = new RequestLog(clock);
+  server.prependListener('request', (req: IncomingMessage, res: ServerResponse) => {
+    const url = new URL(req.url ?? '/', 'http://127.0.0.1');
+    const path = url.pathname;
+    const entry = log.start({
+      service: 'fortiflex',
+      method: req.method ?? 'POST',
+      path,
+      query: url.search,
+      operation: (path.startsWith(API_PREFIX) ? path.slice(API_PREFIX.length) : path)
+        .replace(/^\/+|\/+$/g, '')
+        .replace(/^api\/v1\//, ''),
+    });
+    res.on('finish', () => (entry.status = res.statusCode));
+  });
 
   await new Promise<void>((resolve, reject) => {
     server.once('error', reject);
@@ -107,6 +131,14 @@ export async function startSimulator(options: SimulatorOptions = {}): Promise<Si
   });
   const { port } = server.address() as AddressInfo;
   const base = `http://127.0.0.1:${port}`;
+  let arm: ArmSimulatorHandle | undefined;
+  if (options.arm) {
+    const armOptions = options.arm === true ? {} : options.arm;
+    arm = await startArmSimulator(armOptions, { clock, log, seed }).catch(async (error: unknown) => {
+      await new Promise<void>((resolve) => server.close(() => resolve()));
+      throw error;
+    });
+  }
   let stopped: Promise<void> | undefined;
 
   return {
@@ -134,13 +166,18 @@ export async function startSimulator(options: SimulatorOptions = {}): Promise<Si
         from: filter.from === undefined ? undefined : parseDay(filter.from, 'pointsCharged.from'),
         to: filter.to === undefined ? undefined : parseDay(filter.to, 'pointsCharged.to'),
       }),
+    requests: (filter) => log.entries(filter),
+    ...(arm && { arm }),
     stop: () => {
-      stopped ??= new Promise<void>((resolve) => {
-        for (const res of hanging) res.socket?.destroy();
-        hanging.clear();
-        server.close(() => resolve());
-        server.closeAllConnections();
-      });
+      stopped ??= Promise.all([
+        new Promise<void>((resolve) => {
+          for (const res of hanging) res.socket?.destroy();
+          hanging.clear();
+          server.close(() => resolve());
+          server.closeAllConnections();
+        }),
+        arm?.stop(),
+      ]).then(() => undefined);
       return stopped;
     },
   };

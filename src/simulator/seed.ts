@@ -5,6 +5,7 @@
 import { createHash } from 'node:crypto';
 import { z } from 'zod';
 import type { Config, ConfigParameter } from '../lib/fortiflex/types';
+import { armSeedShape, defaultArmWorld } from './arm/seed';
 import type { SeedEntitlement, SimulatorSeed } from './types';
 
 /** The default simulator-only API user (not a real FortiCloud credential). */
@@ -64,6 +65,7 @@ const seedSchema = z.object({
   rates: z
     .record(z.string().regex(/^\d+$/, { message: 'expected a configId' }), z.number().nonnegative())
     .optional(),
+  ...armSeedShape,
 });
 
 /**
@@ -104,7 +106,8 @@ function fgtParameters(cpu: number, pack: string): ConfigParameter[] {
 /**
  * The built-in world: one prepaid program (ELAVMR0000000519, account 12345), three FortiGate-VM configs
  * (2198 branch-2cpu-ent, 2199 branch-1cpu-fc for off-hours, 2200 pool-4cpu-utp for a scale set) and 36
- * entitlements in mixed states (branches, lab, a scale-set pool with PENDING spares, one EXPIRED).
+ * entitlements in mixed states (branches, lab, a scale-set pool with PENDING spares, one EXPIRED), and the
+ * Azure VMs and scale sets of `defaultArmWorld` paired with them by the `fortiflex-serial` tag.
  * The clock starts on Monday 2026-03-02 08:00 PST.
  */
 export function defaultSeed(): SimulatorSeed {
@@ -195,5 +198,6 @@ export function defaultSeed(): SimulatorSeed {
       config(2200, 'pool-4cpu-utp', 4, 'UTP'),
     ],
     entitlements,
+    ...defaultArmWorld(entitlements),
   };
 }

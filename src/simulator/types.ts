@@ -2,6 +2,7 @@
  * Public types of the FortiFlex simulator (re-exported by `./index`).
  */
 import type { Config, Entitlement, Program } from '../lib/fortiflex/types';
+import type { ArmSeed, ArmSimulatorOptions } from './arm/types';
 import type { RateLimitOptions } from './rate-limit';
 
 /** A program in a seed; `pointBalance` is the prepaid balance before any simulated charge (default 50,000). */
@@ -14,8 +15,11 @@ export type SeedProgram = Program & { pointBalance?: number };
  */
 export type SeedEntitlement = Entitlement & { folderPath?: string };
 
-/** The simulator's initial world. The JSON seed file (`simulator --seed FILE`) has exactly this shape. */
-export interface SimulatorSeed {
+/**
+ * The simulator's initial world. The JSON seed file (`simulator --seed FILE`) has exactly this shape. The
+ * optional `virtualMachines` and `scaleSets` ({@link ArmSeed}) are the Azure side the ARM simulator serves.
+ */
+export interface SimulatorSeed extends ArmSeed {
   /** Initial simulated instant (ISO 8601; without an offset it is Pacific local time). */
   now?: string;
   /** API users; the first is the default user. */
@@ -56,6 +60,11 @@ export interface SimulatorOptions {
    * slide over wall-clock time unless `clock: 'simulated'`.
    */
   rateLimit?: RateLimitOptions;
+  /**
+   * Also serve Azure Resource Manager (compute and network) for the seed's VMs and scale sets, over HTTPS
+   * on loopback, on the same simulated clock and request log (see `./arm`). Off by default.
+   */
+  arm?: boolean | ArmSimulatorOptions;
 }
 
 /** The failure a {@link FaultRule} injects. */

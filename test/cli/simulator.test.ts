@@ -1,4 +1,5 @@
-import { mkdtempSync, writeFileSync } from 'node:fs';
+import { existsSync, mkdtempSync, readFileSync, writeFileSync } from 'node:fs';
+import https from 'node:https';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { Command } from 'commander';
@@ -7,12 +8,16 @@ import { registerWith } from '../../src/cli/commands/simulator';
 import { bufferIo } from '../../src/cli/io';
 import { main } from '../../src/cli/main';
 import { defaultSeed, type SimulatorHandle } from '../../src/simulator';
+import { DEFAULT_SUBSCRIPTION } from '../../src/simulator/arm';
 
 /** Runs `simulator ARGS` in-process; `whileRunning` stands in for the wait for Ctrl+C. */
-async function runSimulator(args: string[], whileRunning: (sim: SimulatorHandle) => Promise<void>) {
+async function runSimulator(
+  args: string[],
+  whileRunning: (sim: SimulatorHandle, io: ReturnType<typeof bufferIo>) => Promise<void>,
+) {
   const io = bufferIo();
   const program = new Command('fortiflex-scaler').exitOverride();
-  registerWith(whileRunning)(program, io);
+  registerWith((sim) => whileRunning(sim, io))(program, io);
   await program.parseAsync(['node', 'fortiflex-scaler', 'simulator', ...args]);
   return io;
 }
@@ -49,6 +54,32 @@ describe('fortiflex-scaler simulator', () => {
     expect(io.out).toContain(`FORTIFLEX_ACCESS_USERNAME=${defaultSeed().users![0]!.username}`);
     expect(io.out).toContain('Simulator stopped.');
     await expect(fetch(`${stoppedUrl}programs/list`, { method: 'POST' })).rejects.toThrow();
+  });
+
+  it('also serves ARM and prints its endpoint, token and a CA file for NODE_EXTRA_CA_CERTS', async () => {
+    let caWhileRunning = '';
+    let armStatus = 0;
+    const io = await runSimulator([], async (sim, running) => {
+      const caFile = /^NODE_EXTRA_CA_CERTS=(.+)$/m.exec(running.out)![1]!;
+      caWhileRunning = readFileSync(caFile, 'utf8');
+      const endpoint = /^AZURE_RESOURCE_MANAGER_ENDPOINT=(.+)$/m.exec(running.out)![1]!;
+      const token = /^AZURE_RESOURCE_MANAGER_TOKEN=(.+)$/m.exec(running.out)![1]!;
+      expect(endpoint).toBe(sim.arm!.endpoint);
+      armStatus = await new Promise<number>((resolve, reject) => {
+        const url = `${endpoint}/subscriptions/${DEFAULT_SUBSCRIPTION}/providers/Microsoft.Compute/virtualMachines?api-version=2026-03-01`;
+        https
+          .get(url, { ca: caWhileRunning, headers: { authorization: `Bearer ${token}` } }, (res) => {
+            res.resume();
+            resolve(res.statusCode!);
+          })
+          .on('error', reject);
+      });
+    });
+    expect(io.out).toMatch(/^AZURE_RESOURCE_MANAGER_ENDPOINT=https:\/\/127\.0\.0\.1:\d+$/m);
+    expect(caWhileRunning).toMatch(/^-----BEGIN CERTIFICATE-----/);
+    expect(armStatus).toBe(200);
+    const caFile = /^NODE_EXTRA_CA_CERTS=(.+)$/m.exec(io.out)![1]!;
+    expect(existsSync(caFile)).toBe(false);
   });
 
   it('loads a seed file and prints JSON with --json', async () => {

@@ -50,6 +50,8 @@ const DATA_PLANE_ROLES: Record<string, string[]> = {
   '@azure/storage-queue': [ROLES.storageQueueDataContributor],
   '@azure/keyvault-secrets': [ROLES.keyVaultSecretsUser],
   '@azure/arm-compute': [ROLES.reader],
+  // Scale-set NIC reads (private IPs of instances); Reader on the scale set covers its NICs.
+  '@azure/arm-network': [ROLES.reader],
 };
 
 /** Azure packages that perform no data-plane operation needing a role. */

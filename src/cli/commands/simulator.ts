@@ -1,8 +1,11 @@
 /**
- * `fortiflex-scaler simulator [--port N] [--seed FILE] [--latency MS]`: runs the FortiFlex simulator on
- * 127.0.0.1 until SIGINT or SIGTERM, printing the URLs and the simulator-only credentials to use.
+ * `fortiflex-scaler simulator [--port N] [--seed FILE] [--latency MS]`: runs the FortiFlex simulator and the
+ * ARM simulator (HTTPS, its CA written to a temporary file for `NODE_EXTRA_CA_CERTS`) on 127.0.0.1 until
+ * SIGINT or SIGTERM, printing the URLs and the simulator-only credentials to use.
  */
-import { readFile } from 'node:fs/promises';
+import { mkdtemp, readFile, rm, writeFile } from 'node:fs/promises';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
 import type { Command } from 'commander';
 import { parseSeed, startSimulator, type SimulatorHandle, type SimulatorSeed } from '../../simulator';
 import { printJson, UsageError, type CliIo } from '../io';
@@ -51,38 +54,49 @@ export async function startFromOptions(
   const seed = options.seed === undefined ? undefined : await loadSeedFile(options.seed);
   let sim: SimulatorHandle;
   try {
-    sim = await startSimulator({ port, seed, latencyMs });
+    sim = await startSimulator({ port, seed, latencyMs, arm: true });
   } catch (error) {
     const message = (error as Error).message;
     if (options.seed !== undefined && message.startsWith('seed'))
       throw new UsageError(`--seed ${options.seed}: ${message}`);
     throw error;
   }
+  const arm = sim.arm!;
+  const caDir = await mkdtemp(join(tmpdir(), 'fortiflex-simulator-'));
+  const caFile = join(caDir, 'ca.pem');
+  await writeFile(caFile, arm.caCertificate, { mode: 0o644 });
+  const stopSimulators = sim.stop;
+  sim.stop = () => stopSimulators().then(() => rm(caDir, { recursive: true, force: true }));
   const env = {
     FORTIFLEX_API_URL: sim.apiUrl,
     FORTIFLEX_AUTH_URL: sim.authUrl,
     FORTIFLEX_ACCESS_USERNAME: sim.credentials.username,
     FORTIFLEX_ACCESS_PASSWORD: sim.credentials.password,
+    AZURE_RESOURCE_MANAGER_ENDPOINT: arm.endpoint,
+    AZURE_RESOURCE_MANAGER_TOKEN: arm.token,
+    NODE_EXTRA_CA_CERTS: caFile,
   };
   if (options.json) {
     printJson(io, {
       apiUrl: sim.apiUrl,
       authUrl: sim.authUrl,
       credentials: sim.credentials,
+      arm: { endpoint: arm.endpoint, token: arm.token, caFile },
       clock: sim.clock.now(),
       env,
     });
   } else {
     io.stdout(
       [
-        'FortiFlex simulator running (simulated clock, simulator-only credentials)',
+        'FortiFlex and ARM simulators running (simulated clock, simulator-only credentials)',
         `  API URL:   ${sim.apiUrl}`,
         `  Auth URL:  ${sim.authUrl}`,
         `  Username:  ${sim.credentials.username}`,
         `  Password:  ${sim.credentials.password}`,
+        `  ARM:       ${arm.endpoint} (HTTPS; CA in ${caFile})`,
         `  Clock:     ${sim.clock.now().toISOString()}`,
         '',
-        'Environment for the scaler and the API commands:',
+        'Environment for the scaler and the API commands (NODE_EXTRA_CA_CERTS must be set before Node starts):',
         ...Object.entries(env).map(([name, value]) => `${name}=${value}`),
         '',
         'Press Ctrl+C to stop.',
@@ -111,7 +125,7 @@ export function registerWith(waitForShutdown: (sim: SimulatorHandle) => Promise<
   return (program: Command, io: CliIo): void => {
     program
       .command('simulator')
-      .description('run the FortiFlex API simulator on 127.0.0.1 until Ctrl+C')
+      .description('run the FortiFlex and ARM simulators on 127.0.0.1 until Ctrl+C')
       .option('--port <n>', 'TCP port (0 = any free port)', '0')
       .option(
         '--seed <file>',
