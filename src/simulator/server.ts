@@ -24,6 +24,10 @@ import type { Fault, FaultRule } from './types';
 
 /** URL prefix of the FortiFlex v2 API. */
 export const API_PREFIX = '/ES/api/fortiflex/v2/';
+/** URL prefix of the legacy FlexVM v1 API, of which only `groups/list` is still called (reference §5.18). */
+export const LEGACY_PREFIX = '/ES/api/flexvm/v1/';
+/** v1 endpoints the simulator serves, with the v2 handler that answers them (same reply shape). */
+const LEGACY_HANDLERS: Readonly<Record<string, string>> = { 'groups/list': 'groups/list' };
 /** URL of the OAuth token endpoint (trailing slash as in production). */
 export const AUTH_PATH = '/api/v1/oauth/token/';
 const REVOKE_PATH = '/api/v1/oauth/revoke_token/';
@@ -59,7 +63,8 @@ export interface ServerDeps {
   rateLimiter?: RateLimiter;
 }
 
-type Route = { kind: 'auth' | 'revoke' | 'api' | 'unknown'; endpoint: string };
+/** `endpoint` names the request in stats and fault rules (`flexvm/v1/groups/list` for v1); `handler` answers it. */
+type Route = { kind: 'auth' | 'revoke' | 'api' | 'unknown'; endpoint: string; handler?: string };
 
 function route(pathname: string): Route {
   const withSlash = pathname.endsWith('/') ? pathname : `${pathname}/`;
@@ -67,7 +72,12 @@ function route(pathname: string): Route {
   if (withSlash === REVOKE_PATH) return { kind: 'revoke', endpoint: 'oauth/revoke_token' };
   if (pathname.startsWith(API_PREFIX)) {
     const endpoint = pathname.slice(API_PREFIX.length).replace(/\/+$/, '');
-    return { kind: HANDLERS[endpoint] ? 'api' : 'unknown', endpoint };
+    return HANDLERS[endpoint] ? { kind: 'api', endpoint, handler: endpoint } : { kind: 'unknown', endpoint };
+  }
+  if (pathname.startsWith(LEGACY_PREFIX)) {
+    const path = pathname.slice(LEGACY_PREFIX.length).replace(/\/+$/, '');
+    const handler = LEGACY_HANDLERS[path];
+    return { kind: handler ? 'api' : 'unknown', endpoint: `flexvm/v1/${path}`, ...(handler && { handler }) };
   }
   return { kind: 'unknown', endpoint: pathname.replace(/^\/+|\/+$/g, '') };
 }
@@ -227,12 +237,12 @@ export function createSimServer(deps: ServerDeps, hanging: Set<ServerResponse>):
 
   const handle = async (req: IncomingMessage, res: ServerResponse): Promise<void> => {
     const pathname = new URL(req.url ?? '/', 'http://127.0.0.1').pathname;
-    const { kind, endpoint } = route(pathname);
+    const { kind, endpoint, handler } = route(pathname);
     deps.stats.count(endpoint);
     const text = await readBody(req);
     const latency = deps.latencyMs();
     if (latency > 0) await sleep(latency);
-    const isApi = kind === 'api' || pathname.startsWith(API_PREFIX);
+    const isApi = kind === 'api' || pathname.startsWith(API_PREFIX) || pathname.startsWith(LEGACY_PREFIX);
     if (isApi && deps.rateLimiter) {
       const refusal = deps.rateLimiter.admit();
       if (refusal) {
@@ -266,7 +276,7 @@ export function createSimServer(deps: ServerDeps, hanging: Set<ServerResponse>):
       if (kind === 'auth' && reply.status === 200) deps.stats.logins += 1;
       ({ status, body } = reply);
     } else {
-      ({ status, body } = runApi(endpoint, req, text, rule?.fault.kind === 'legacyKeys'));
+      ({ status, body } = runApi(handler!, req, text, rule?.fault.kind === 'legacyKeys'));
     }
     if (isApi && status !== 200) deps.rateLimiter?.recordError();
 

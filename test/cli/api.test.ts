@@ -150,6 +150,50 @@ describe('API commands against the simulator', () => {
     expect(JSON.parse(next.out)).toMatchObject({ tokenStatus: 'NOTUSED' });
   });
 
+  it('lists groups without an account through the v1 path', async () => {
+    sim.resetStats();
+    const { code, out } = await cli('groups', 'list', '--json');
+    expect(code).toBe(0);
+    expect((JSON.parse(out) as unknown[]).length).toBeGreaterThan(0);
+    expect(sim.stats().requests['flexvm/v1/groups/list']).toBe(1);
+    expect(sim.stats().requests['groups/list']).toBeUndefined();
+  });
+
+  it('reports points by config, by account and serial, with ISO date-times as Pacific days', async () => {
+    const serial = sim.entitlements().find((e) => e.configId === 2198 && e.status === 'ACTIVE')!;
+    const byConfig = await cli(
+      'entitlements',
+      'points',
+      '--config-id',
+      '2198',
+      '--from',
+      '2026-03-02T00:00:00-08:00',
+      '--to',
+      '2026-03-02',
+      '--json',
+    );
+    expect(byConfig.err).toBe('');
+    const all = JSON.parse(byConfig.out) as Array<{ serialNumber: string }>;
+    expect(all.map((p) => p.serialNumber)).toContain(serial.serialNumber);
+    const bySerial = await cli(
+      'entitlements',
+      'points',
+      '--account-id',
+      '12345',
+      '--serial',
+      serial.serialNumber,
+      '--from',
+      '2026-03-02',
+      '--to',
+      '2026-03-03T07:59:59Z', // still 2026-03-02 in Pacific time
+      '--json',
+    );
+    expect(bySerial.err).toBe('');
+    expect(JSON.parse(bySerial.out)).toEqual([
+      expect.objectContaining({ serialNumber: serial.serialNumber, accountId: 12345 }),
+    ]);
+  });
+
   it('exits 1 with a one-line message for an API error and never prints the password', async () => {
     vi.stubEnv('FORTIFLEX_ACCESS_PASSWORD', 'not-the-password-42');
     const { code, err, out } = await cli('programs', 'list');
@@ -207,6 +251,52 @@ describe('API command usage errors', () => {
     [['entitlements', 'update', '--serial', 'FGVM1'], /--config-id: required/],
     [['groups', 'next-token'], /give at least one of --folder/],
     [['configs', 'update', '--id', '3'], /nothing to change/],
+    [
+      ['entitlements', 'transfer', '--source-account-id', '1', '--source-config-id', '2'],
+      /--target-account-id/,
+    ],
+    [
+      [
+        'entitlements',
+        'transfer',
+        '--source-account-id',
+        '1',
+        '--source-config-id',
+        '2',
+        '--target-account-id',
+        '3',
+        '--serial',
+        'FGVM1',
+      ],
+      /--target-config-id/,
+    ],
+    [
+      [
+        'entitlements',
+        'transfer',
+        '--source-account-id',
+        '1',
+        '--source-config-id',
+        '2',
+        '--target-account-id',
+        '3',
+        '--target-config-id',
+        '4',
+      ],
+      /--serial: required; repeat it for each serial number to move/,
+    ],
+    [
+      ['entitlements', 'points', '--account-id', '1', '--from', '2026-03-01', '--to', '2026-03-02'],
+      /scope: give --config-id N, --account-id N with --serial SN, or --account-id N with --program SN/,
+    ],
+    [
+      ['entitlements', 'points', '--config-id', '1', '--from', '2026-03-01T25:00', '--to', '2026-03-02'],
+      /--from: "2026-03-01T25:00" is not a date/,
+    ],
+    [
+      ['entitlements', 'create', '--config-id', '1', '--end-date', '2026-12-31+02:00'],
+      /--end-date: "2026-12-31\+02:00" is not valid/,
+    ],
   ])('exits 2 for %j', async (args, message) => {
     const { code, err } = await cli(...args);
     expect(code).toBe(2);
@@ -243,6 +333,111 @@ describe('API command usage errors', () => {
       }),
     ).rejects.toBeInstanceOf(UsageError);
     expect(createClient).not.toHaveBeenCalled();
+  });
+
+  /** Runs `args` against an injected client; resolves to the client's calls. */
+  async function injected(client: Partial<ApiClient>, args: string[]) {
+    const program = new Command('t').exitOverride();
+    const io = bufferIo();
+    createApiRegistrar({ createClient: () => Promise.resolve(client as ApiClient) })(program, io);
+    await program.parseAsync(['node', 't', ...args, '--json'], { from: 'node' });
+    return io;
+  }
+
+  it('sends the current parameters (read-only ones dropped) when configs update only renames', async () => {
+    const config = {
+      id: 9,
+      name: 'old',
+      programSerialNumber: 'ELAVMR2',
+      accountId: 1,
+      status: 'ACTIVE',
+      productType: { id: 1, name: 'FortiGate-VM' },
+      parameters: [
+        { id: 1, name: 'CPU', value: '2' },
+        { id: 44, name: 'SERVICEPACK', value: 'FGTFAMS' },
+        { id: 44, name: 'SERVICEPACK', value: 'FGTSOCA' },
+        { id: 47, name: 'ENDPOINTS', value: '0' },
+      ],
+    };
+    const listConfigs = vi.fn<ApiClient['listConfigs']>((q) =>
+      Promise.resolve(q.programSerialNumber === 'ELAVMR2' ? [config] : []),
+    );
+    const updateConfig = vi.fn<ApiClient['updateConfig']>(() => Promise.resolve(config));
+    const listPrograms = vi.fn<ApiClient['listPrograms']>(() =>
+      Promise.resolve(['ELAVMR1', 'ELAVMR2'].map((serialNumber) => ({ serialNumber }) as never)),
+    );
+    await injected({ listConfigs, updateConfig, listPrograms }, [
+      'configs',
+      'update',
+      '--id',
+      '9',
+      '--name',
+      'new',
+    ]);
+    expect(updateConfig).toHaveBeenCalledWith({
+      id: 9,
+      name: 'new',
+      parameters: [
+        { id: 1, value: '2' },
+        { id: 44, value: 'FGTFAMS' },
+        { id: 44, value: 'FGTSOCA' },
+      ],
+    });
+    expect(listConfigs.mock.calls.map(([q]) => q.programSerialNumber)).toEqual(['ELAVMR1', 'ELAVMR2']);
+  });
+
+  it('sends all five transfer keys and normalises ISO dates with zone designators', async () => {
+    const transferEntitlements = vi.fn<ApiClient['transferEntitlements']>(() => Promise.resolve([]));
+    await injected({ transferEntitlements }, [
+      'entitlements',
+      'transfer',
+      '--source-account-id',
+      '1',
+      '--source-config-id',
+      '2',
+      '--target-account-id',
+      '3',
+      '--target-config-id',
+      '4',
+      '--serial',
+      'FGVM1',
+    ]);
+    expect(transferEntitlements).toHaveBeenCalledWith({
+      sourceAccountId: 1,
+      sourceConfigId: 2,
+      targetAccountId: 3,
+      targetConfigId: 4,
+      serialNumbers: ['FGVM1'],
+    });
+    const createVmEntitlements = vi.fn<ApiClient['createVmEntitlements']>(() => Promise.resolve([]));
+    await injected({ createVmEntitlements }, [
+      'entitlements',
+      'create',
+      '--config-id',
+      '7',
+      '--end-date',
+      '2026-12-31T08:00:00Z',
+    ]);
+    expect(createVmEntitlements).toHaveBeenCalledWith({ configId: 7, endDate: '2026-12-31T00:00:00' });
+    const getEntitlementPoints = vi.fn<ApiClient['getEntitlementPoints']>(() => Promise.resolve([]));
+    await injected({ getEntitlementPoints }, [
+      'entitlements',
+      'points',
+      '--account-id',
+      '5',
+      '--serial',
+      'FGVM1',
+      '--from',
+      '2026-03-01T09:00:00+01:00',
+      '--to',
+      '2026-03-31T23:30',
+    ]);
+    expect(getEntitlementPoints).toHaveBeenCalledWith({
+      accountId: 5,
+      serialNumber: 'FGVM1',
+      startDate: '2026-03-01',
+      endDate: '2026-03-31',
+    });
   });
 
   it('passes parsed options to the injected client', async () => {

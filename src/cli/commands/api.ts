@@ -6,7 +6,12 @@
  * Option values are validated before any request, and a bad one exits 2 with a message naming it.
  */
 import { Command } from 'commander';
-import type { EntitlementScope, FortiFlexClient, ParameterInput } from '../../lib/fortiflex';
+import {
+  requestParametersOf,
+  type EntitlementScope,
+  type FortiFlexClient,
+  type ParameterInput,
+} from '../../lib/fortiflex';
 import type {
   Config,
   Entitlement,
@@ -17,6 +22,7 @@ import type {
   ProgramPoints,
 } from '../../lib/fortiflex/types';
 import { createClientFromEnvironment } from '../setup';
+import { endDateOption, pacificDayOption } from '../date-options';
 import { formatTable, printJson, UsageError, type CliIo } from '../io';
 import { parseIntegerOption } from '../options';
 
@@ -94,33 +100,9 @@ function parameters(options: Options): ParameterInput[] {
   });
 }
 
-const DAY = /^\d{4}-\d{2}-\d{2}$/;
-function day(options: Options, key: string, flag: string): string {
-  const value = str(options, key);
-  // Date.parse rolls impossible days over (2026-02-30 becomes 2026-03-02), so the round trip must match.
-  const parsed = value !== undefined && DAY.test(value) ? new Date(`${value}T00:00:00Z`) : undefined;
-  if (
-    value === undefined ||
-    !parsed ||
-    Number.isNaN(parsed.getTime()) ||
-    parsed.toISOString().slice(0, 10) !== value
-  ) {
-    throw new UsageError(`${flag}: "${value ?? ''}" is not a date; expected YYYY-MM-DD`);
-  }
-  return value;
-}
-
-/** `--end-date`: YYYY-MM-DD, optionally with a time; "" or "program" means the program end date (null). */
+/** `--end-date` of the create and update commands (see {@link endDateOption}). */
 function endDate(options: Options): string | null | undefined {
-  const value = str(options, 'endDate');
-  if (value === undefined) return undefined;
-  if (value === '' || value.toLowerCase() === 'program') return null;
-  if (!/^\d{4}-\d{2}-\d{2}([ T]\d{2}:\d{2}(:\d{2})?)?$/.test(value)) {
-    throw new UsageError(
-      `--end-date: "${value}" is not valid; expected YYYY-MM-DD, YYYY-MM-DDThh:mm:ss, or "program" for the program end date`,
-    );
-  }
-  return value;
+  return endDateOption(str(options, 'endDate'));
 }
 
 /** `--config-id N` or `--account-id N --program SN`; undefined when neither is given and `required` is false. */
@@ -154,6 +136,45 @@ function programScope(options: Options): { programSerialNumber: string; accountI
     programSerialNumber: str(options, 'program')!,
     accountId: int(options, 'accountId', '--account-id', 1),
   });
+}
+
+/**
+ * Scope of `entitlements points`, as Fortinet's Postman collection sends it: `--config-id N` (optionally
+ * with `--serial`), `--account-id N --serial SN`, or `--account-id N --program SN`.
+ */
+function pointsScope(options: Options): {
+  configId?: number;
+  accountId?: number;
+  serialNumber?: string;
+  programSerialNumber?: string;
+} {
+  const scope = compact({
+    configId: int(options, 'configId', '--config-id', 1),
+    accountId: int(options, 'accountId', '--account-id', 1),
+    serialNumber: str(options, 'serial'),
+    programSerialNumber: str(options, 'program'),
+  });
+  const accountScoped =
+    scope.accountId !== undefined &&
+    (scope.serialNumber !== undefined || scope.programSerialNumber !== undefined);
+  if (scope.configId === undefined && !accountScoped) {
+    throw new UsageError(
+      'scope: give --config-id N, --account-id N with --serial SN, or --account-id N with --program SN',
+    );
+  }
+  return scope;
+}
+
+/** Finds configuration `id` in `program` (or in every program the API user sees). */
+async function findConfig(api: ApiClient, id: number, program: string | undefined): Promise<Config> {
+  const programs = program === undefined ? (await api.listPrograms()).map((p) => p.serialNumber) : [program];
+  for (const serialNumber of programs) {
+    const found = (await api.listConfigs({ programSerialNumber: serialNumber })).find((c) => c.id === id);
+    if (found) return found;
+  }
+  throw new Error(
+    `configs/list: configuration ${id} not found in ${program === undefined ? 'any program' : `program ${program}`}; give --param ID=VALUE to send the parameters yourself`,
+  );
 }
 
 // ---- output -------------------------------------------------------------------------------------------------
@@ -237,7 +258,7 @@ export function createApiRegistrar(deps: ApiCommandDeps = {}): (program: Command
     leaf(
       programs,
       'points',
-      'points balance of a prepaid program (programs/points)',
+      'points balance of a prepaid program (programs/points; unverified: no Fortinet source documents it)',
       async (client, o, json) => {
         const q = programScope(o);
         const balance = await (await client()).getProgramPoints(q);
@@ -280,21 +301,26 @@ export function createApiRegistrar(deps: ApiCommandDeps = {}): (program: Command
       'update',
       'rename a configuration or set its parameters (configs/update)',
       async (client, o, json) => {
-        const params = parameters(o);
-        const q = compact({
-          id: requiredInt(o, 'id', '--id', 1),
-          name: str(o, 'name'),
-          parameters: params.length > 0 ? params : undefined,
-        });
-        if (q.name === undefined && q.parameters === undefined) {
+        const id = requiredInt(o, 'id', '--id', 1);
+        const name = str(o, 'name');
+        let params = parameters(o);
+        if (name === undefined && params.length === 0) {
           throw new UsageError('configs update: nothing to change; give --name and/or --param ID=VALUE');
         }
-        printConfigs(io, json, await (await client()).updateConfig(q));
+        const api = await client();
+        // The API gets the complete parameter list every time (as every Fortinet tool sends it): a rename
+        // sends the config's current parameters.
+        if (params.length === 0) params = requestParametersOf(await findConfig(api, id, str(o, 'program')));
+        printConfigs(io, json, await api.updateConfig(compact({ id, name, parameters: params })));
       },
     )
       .requiredOption('--id <N>', 'configuration id')
       .option('--name <NAME>', 'new name')
-      .option('--param <ID=VALUE>', 'complete parameter set, repeatable', collect);
+      .option('--param <ID=VALUE>', 'complete parameter set, repeatable', collect)
+      .option(
+        '--program <SN>',
+        'program of the configuration, to read its current parameters for a rename (default: every program)',
+      );
     for (const [name, verb] of [
       ['enable', 'enableConfig'],
       ['disable', 'disableConfig'],
@@ -462,15 +488,10 @@ export function createApiRegistrar(deps: ApiCommandDeps = {}): (program: Command
       'points',
       'points used per entitlement over a date range (entitlements/points)',
       async (client, o, json) => {
-        const configId = int(o, 'configId', '--config-id', 1);
-        const serialNumber = str(o, 'serial');
         const q = compact({
-          programSerialNumber: str(o, 'program')!,
-          accountId: requiredInt(o, 'accountId', '--account-id', 1),
-          startDate: day(o, 'from', '--from'),
-          endDate: day(o, 'to', '--to'),
-          configId,
-          serialNumber,
+          ...pointsScope(o),
+          startDate: pacificDayOption('--from', str(o, 'from')),
+          endDate: pacificDayOption('--to', str(o, 'to')),
         });
         if (q.startDate > q.endDate)
           throw new UsageError(`--to: ${q.endDate} is before --from ${q.startDate}`);
@@ -482,33 +503,38 @@ export function createApiRegistrar(deps: ApiCommandDeps = {}): (program: Command
         ]);
       },
     )
-      .requiredOption('--program <SN>', 'program serial number')
-      .requiredOption('--account-id <N>', 'account id')
-      .requiredOption('--from <DATE>', 'first day, YYYY-MM-DD (Pacific time)')
-      .requiredOption('--to <DATE>', 'last day, YYYY-MM-DD')
-      .option('--config-id <N>', 'only this config')
-      .option('--serial <SN>', 'only this entitlement');
+      .option('--config-id <N>', 'every entitlement of this config (with --serial: only that one)')
+      .option('--account-id <N>', 'account id, with --serial SN or --program SN')
+      .option('--serial <SN>', 'only this entitlement')
+      .option('--program <SN>', 'program serial number')
+      .requiredOption(
+        '--from <DATE>',
+        'first Pacific day: YYYY-MM-DD, or an ISO 8601 date-time (its Pacific day is taken)',
+      )
+      .requiredOption('--to <DATE>', 'last Pacific day, same forms as --from');
     leaf(
       entitlements,
       'transfer',
       'move entitlements to another account (entitlements/transfer)',
       async (client, o, json) => {
-        const serials = (o.serial as string[] | undefined) ?? [];
-        const q = compact({
+        const serialNumbers = (o.serial as string[] | undefined) ?? [];
+        const q = {
           sourceAccountId: requiredInt(o, 'sourceAccountId', '--source-account-id', 1),
           sourceConfigId: requiredInt(o, 'sourceConfigId', '--source-config-id', 1),
           targetAccountId: requiredInt(o, 'targetAccountId', '--target-account-id', 1),
-          targetConfigId: int(o, 'targetConfigId', '--target-config-id', 1),
-          serialNumbers: serials.length > 0 ? serials : undefined,
-        });
+          targetConfigId: requiredInt(o, 'targetConfigId', '--target-config-id', 1),
+          serialNumbers,
+        };
+        if (serialNumbers.length === 0)
+          throw new UsageError('--serial: required; repeat it for each serial number to move');
         printEntitlements(io, json, await (await client()).transferEntitlements(q));
       },
     )
       .requiredOption('--source-account-id <N>', 'account the entitlements are in')
       .requiredOption('--source-config-id <N>', 'their config')
       .requiredOption('--target-account-id <N>', 'account to move them to')
-      .option('--target-config-id <N>', 'config in the target account')
-      .option('--serial <SN>', 'serial to move, repeatable (default: all of the source config)', collect);
+      .requiredOption('--target-config-id <N>', 'config in the target account')
+      .option('--serial <SN>', 'serial number to move, repeatable (at least one)', collect);
 
     // groups
     const groups = root.command('groups').description('asset folders holding FortiFlex units');

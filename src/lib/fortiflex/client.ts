@@ -60,6 +60,8 @@ export interface FortiFlexClientOptions {
   apiUrl?: string;
   /** @default DEFAULT_AUTH_URL */
   authUrl?: string;
+  /** FlexVM v1 base URL. @default `../../flexvm/v1/` relative to `apiUrl` (reference §1) */
+  legacyApiUrl?: string;
   /** API user credentials; read on login, invalidated after a rejection. */
   credentials: CredentialsProvider;
   /** @default node-fetch 3 with keep-alive agents */
@@ -157,6 +159,8 @@ function compact(body: Record<string, unknown>): Record<string, unknown> {
 /** Typed FortiFlex v2 client. See the module comment for the retry rules. */
 export class FortiFlexClient {
   private readonly apiUrl: string;
+  /** FlexVM v1 base, for the one request the vendor tools still send there (`groups/list` without account). */
+  private readonly legacyApiUrl: string;
   private readonly authUrl: string;
   private readonly fetchOption: FetchLike | undefined;
   private fetchImpl: FetchLike | undefined;
@@ -175,6 +179,7 @@ export class FortiFlexClient {
 
   constructor(options: FortiFlexClientOptions) {
     this.apiUrl = withTrailingSlash(options.apiUrl ?? DEFAULT_API_URL);
+    this.legacyApiUrl = withTrailingSlash(options.legacyApiUrl ?? legacyBaseOf(this.apiUrl));
     this.authUrl = options.authUrl ?? DEFAULT_AUTH_URL;
     this.fetchOption = options.fetch;
     this.attemptTimeoutMs = options.attemptTimeoutMs ?? 30_000;
@@ -210,7 +215,11 @@ export class FortiFlexClient {
     return this.read('programs/list', 'programs/list', {}, o, parsePrograms);
   }
 
-  /** `programs/points`: points balance of a prepaid program (null when the reply carries none). */
+  /**
+   * `programs/points`: points balance of a prepaid program. UNVERIFIED: no Fortinet source documents this
+   * endpoint (reference §5.2); the path and the reply shape come from third-party clients. A reply without a
+   * recognisable balance fails with a {@link FortiFlexResponseError} instead of yielding an empty balance.
+   */
   getProgramPoints(
     q: { programSerialNumber: string; accountId?: number },
     o?: CallOptions,
@@ -268,9 +277,12 @@ export class FortiFlexClient {
     );
   }
 
-  /** `configs/update`: new name and/or the complete parameter set (applies to every entitlement using it). */
+  /**
+   * `configs/update`: a new name and the complete parameter set (applies to every entitlement using it). The
+   * list is always sent, as every Fortinet tool does: whether the API resets omitted parameters is unknown.
+   */
   updateConfig(
-    q: { id: number; name?: string; parameters?: ParameterInput[] },
+    q: { id: number; name?: string; parameters: ParameterInput[] },
     o?: CallOptions,
   ): Promise<Config> {
     return this.read(`configs/update ${q.id}`, 'configs/update', compact(q), o, (e) =>
@@ -450,7 +462,8 @@ export class FortiFlexClient {
   }
 
   /**
-   * `entitlements/transfer`. Not idempotent and not cheaply verifiable, so it is re-sent only when the request
+   * `entitlements/transfer` of the given serials, with all five keys as Fortinet's Postman collection and
+   * Python sample send them. Not idempotent and not cheaply verifiable, so it is re-sent only when the request
    * provably never reached the server (rate limit, refused connection, rejected token).
    */
   transferEntitlements(
@@ -458,8 +471,8 @@ export class FortiFlexClient {
       sourceAccountId: number;
       sourceConfigId: number;
       targetAccountId: number;
-      targetConfigId?: number;
-      serialNumbers?: string[];
+      targetConfigId: number;
+      serialNumbers: string[];
     },
     o?: CallOptions,
   ): Promise<Entitlement[]> {
@@ -478,9 +491,18 @@ export class FortiFlexClient {
 
   // ---- groups and tools -----------------------------------------------------------------------------------
 
-  /** `groups/list`: asset folders with their available and used token counts. */
+  /**
+   * `groups/list`: asset folders with their available and used token counts. Without an account the request
+   * goes to the v1 path `flexvm/v1/groups/list`, as the Terraform provider and the Ansible collection do (v2
+   * appears to require `accountId`, reference §5.15).
+   */
   listGroups(q: { accountId?: number } = {}, o?: CallOptions): Promise<Group[]> {
-    return this.read('groups/list', 'groups/list', compact(q), o, parseGroups);
+    if (q.accountId === undefined) {
+      return this.run('flexvm/v1/groups/list', o, (ctx) =>
+        this.readIn(ctx, 'groups/list', {}, parseGroups, this.legacyApiUrl),
+      );
+    }
+    return this.read('groups/list', 'groups/list', { accountId: q.accountId }, o, parseGroups);
   }
 
   /** `groups/nexttoken`: the next entitlement with an unused token, or null when none is available. */
@@ -504,10 +526,11 @@ export class FortiFlexClient {
     q: { programSerialNumber: string; productTypeId: number; parameters: ParameterInput[]; count?: number },
     o?: CallOptions,
   ): Promise<PointsEstimate> {
+    // Every Fortinet source sends `count`; 1 is what they send for a single unit.
     return this.read(
       `tools/calc product ${q.productTypeId}`,
       'tools/calc',
-      compact(q),
+      compact({ ...q, count: q.count ?? 1 }),
       o,
       parsePointsEstimate,
     );
@@ -532,8 +555,9 @@ export class FortiFlexClient {
     path: string,
     body: Record<string, unknown>,
     parse: (envelope: Record<string, unknown>) => T,
+    base: string = this.apiUrl,
   ): Promise<T> {
-    return this.retrying(ctx, async () => decode(ctx, await this.send(ctx, path, body), parse));
+    return this.retrying(ctx, async () => decode(ctx, await this.send(ctx, path, body, base), parse));
   }
 
   private transition(
@@ -696,6 +720,7 @@ export class FortiFlexClient {
     ctx: CallContext,
     path: string,
     body: Record<string, unknown>,
+    base: string = this.apiUrl,
   ): Promise<Record<string, unknown>> {
     for (let reauthenticated = false; ; reauthenticated = true) {
       await this.limiter.acquire(ctx.signal).catch((error: unknown) => {
@@ -703,7 +728,7 @@ export class FortiFlexClient {
         throw error instanceof FortiFlexAbortError ? this.interrupted(ctx) : error;
       });
       const token = await this.token(ctx);
-      const raw = await this.post(ctx, this.apiUrl + path, body, {
+      const raw = await this.post(ctx, base + path, body, {
         Authorization: `Bearer ${token}`,
         'Content-Type': 'application/json',
         Accept: 'application/json',
@@ -834,6 +859,14 @@ function redactingLogger(
     debug: (m) => logger?.debug?.(redactSecrets(m, secrets)),
     warn: (m) => logger?.warn?.(redactSecrets(m, secrets)),
   };
+}
+
+/**
+ * The v1 base beside a v2 base: `…/ES/api/fortiflex/v2/` → `…/ES/api/flexvm/v1/` (both hang off `ES/api/`,
+ * reference §1).
+ */
+export function legacyBaseOf(apiUrl: string): string {
+  return new URL('../../flexvm/v1/', withTrailingSlash(apiUrl)).toString();
 }
 
 function withTrailingSlash(url: string): string {

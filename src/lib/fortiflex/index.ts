@@ -33,5 +33,5 @@ export {
 export type { FetchLike, FetchInitLike, FetchResponseLike } from './transport';
 export { DEFAULT_RATE_LIMIT, type RateLimitOptions } from './rate-limit';
 export { DEFAULT_BACKOFF, type BackoffOptions } from './retry';
-export { parameterValues, toRequestParameters } from './parse';
+export { parameterValues, toRequestParameters, requestParametersOf, READ_ONLY_PARAMETER_IDS } from './parse';
 export type * from './types';

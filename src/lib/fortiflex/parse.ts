@@ -254,7 +254,13 @@ export function parseProgramPoints(envelope: Record<string, unknown>, serialNumb
     typeof points === 'object' && points !== null ? points.pointBalance : points,
   ];
   const found = candidates.find((value) => value !== undefined && value !== null && value !== '');
-  const balance = found === undefined ? null : parseWith(numeric, found, 'points balance');
+  if (found === undefined) {
+    // The endpoint is undocumented (reference §5.2): an unexpected shape must not read as "no balance".
+    throw new PayloadError(
+      'reply carries no recognisable points balance (expected programs[0].pointBalance, pointBalance or points); this endpoint is not documented by Fortinet',
+    );
+  }
+  const balance = parseWith(numeric, found, 'points balance');
   const serial =
     typeof programs[0]?.serialNumber === 'string' ? (programs[0].serialNumber as string) : serialNumber;
   return { serialNumber: serial, pointBalance: balance };
@@ -291,4 +297,17 @@ export function toRequestParameters(
       ? [{ id: parameterId, value: 'NONE' }]
       : list.map((item) => ({ id: parameterId, value: String(item) }));
   });
+}
+
+/**
+ * Parameters the API reports but refuses in requests (reference §5.3): 47 EDR endpoints, 60 NDR metered
+ * usage, 85–88 AppSec throughput, applications, QPS and health checks.
+ */
+export const READ_ONLY_PARAMETER_IDS: ReadonlySet<number> = new Set([47, 60, 85, 86, 87, 88]);
+
+/** The parameter list to send back for `config` unchanged: every entry as reported, read-only ones dropped. */
+export function requestParametersOf(config: Pick<Config, 'parameters'>): { id: number; value: string }[] {
+  return config.parameters
+    .filter((parameter) => !READ_ONLY_PARAMETER_IDS.has(parameter.id))
+    .map((parameter) => ({ id: parameter.id, value: parameter.value }));
 }

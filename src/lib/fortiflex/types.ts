@@ -82,5 +82,5 @@ export interface PointsEstimate {
 /** Points balance of a prepaid program (`programs/points`). */
 export interface ProgramPoints {
   serialNumber: string;
-  pointBalance: number | null;
+  pointBalance: number;
 }

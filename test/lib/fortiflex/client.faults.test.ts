@@ -190,7 +190,9 @@ describe('reads retry transient faults', () => {
         body: { status: -1, message: 'Invalid parameter value', error: { errorCode: -1 } },
       },
     });
-    await expect(client.listGroups()).rejects.toThrow('groups/list: Invalid parameter value (errorCode -1)');
+    await expect(client.listGroups({ accountId: 1 })).rejects.toThrow(
+      'groups/list: Invalid parameter value (errorCode -1)',
+    );
   });
 
   it('rejects a success reply whose payload has the wrong shape without retrying', async () => {
@@ -596,7 +598,13 @@ describe('creates are never blindly repeated', () => {
   });
 
   it('does not repeat an ambiguous transfer but does repeat one refused by the rate limit', async () => {
-    const q = { sourceAccountId: 1, sourceConfigId: 2, targetAccountId: 3 };
+    const q = {
+      sourceAccountId: 1,
+      sourceConfigId: 2,
+      targetAccountId: 3,
+      targetConfigId: 4,
+      serialNumbers: ['FGVM000000000001'],
+    };
     const ambiguous = setup({ 'entitlements/transfer': { error: systemError('ECONNRESET') } });
     await expect(ambiguous.client.transferEntitlements(q)).rejects.toBeInstanceOf(FortiFlexNetworkError);
     expect(ambiguous.fake.callsTo('entitlements/transfer')).toHaveLength(1);

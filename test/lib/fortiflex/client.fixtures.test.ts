@@ -94,10 +94,16 @@ describe('FortiFlexClient against recorded payloads', () => {
       'configs/enable': reply('configs-create'),
       'configs/disable': reply('configs-disable'),
     });
-    await expect(client.updateConfig({ id: 3224, name: 'Renamed' })).resolves.toMatchObject({ id: 3224 });
+    const parameters = [
+      { id: 1, value: '4' },
+      { id: 2, value: 'UTP' },
+    ];
+    await expect(client.updateConfig({ id: 3224, name: 'Renamed', parameters })).resolves.toMatchObject({
+      id: 3224,
+    });
     await expect(client.enableConfig(3224)).resolves.toMatchObject({ status: 'ACTIVE' });
     await expect(client.disableConfig(3224)).resolves.toMatchObject({ status: 'DISABLED' });
-    expect(fake.callsTo('configs/update')[0]!.body).toEqual({ id: 3224, name: 'Renamed' });
+    expect(fake.callsTo('configs/update')[0]!.body).toEqual({ id: 3224, name: 'Renamed', parameters });
     expect(fake.callsTo('configs/disable')[0]!.body).toEqual({ id: 3224 });
   });
 
@@ -229,10 +235,30 @@ describe('FortiFlexClient against recorded payloads', () => {
       serialNumbers: ['FGVMELTM55500016'],
     });
     expect(moved[0]).toMatchObject({ accountId: 8888888, configId: 999 });
-    expect(fake.callsTo('entitlements/transfer')[0]!.body).toMatchObject({
+    expect(fake.callsTo('entitlements/transfer')[0]!.body).toEqual({
+      sourceAccountId: 7777777,
       sourceConfigId: 333,
+      targetAccountId: 8888888,
       targetConfigId: 999,
+      serialNumbers: ['FGVMELTM55500016'],
     });
+  });
+
+  it('sends groups/list without an account to the v1 path, as the vendor tools do', async () => {
+    const v1 = 'https://flex.test/ES/api/flexvm/v1/groups/list';
+    const { client, fake } = clientFor({ [v1]: reply('groups-list') });
+    await expect(client.listGroups()).resolves.toHaveLength(1);
+    expect(fake.calls.map((c) => c.path)).toEqual(['oauth/token', v1]);
+    expect(fake.callsTo(v1)[0]!.body).toEqual({});
+  });
+
+  it('fails programs/points when the reply carries no recognisable balance', async () => {
+    const { client } = clientFor({
+      'programs/points': { body: { status: 0, message: 'ok', programs: [{ serialNumber: 'ELAVMR1' }] } },
+    });
+    await expect(client.getProgramPoints({ programSerialNumber: 'ELAVMR1' })).rejects.toThrow(
+      /^programs\/points ELAVMR1: reply carries no recognisable points balance .*not documented by Fortinet$/,
+    );
   });
 
   it('lists groups and reads a next token returned as a bare object', async () => {
@@ -288,6 +314,17 @@ describe('FortiFlexClient against recorded payloads', () => {
       current: 6.39,
       latest: 7,
       latestEffectiveDate: '2026-07-01',
+    });
+  });
+
+  it('sends tools/calc a count of 1 when none is given, as every Fortinet source does', async () => {
+    const { client, fake } = clientFor({ 'tools/calc': reply('tools-calc') });
+    await client.calculatePoints({ programSerialNumber: 'ELAVMR1', productTypeId: 1, parameters: [] });
+    expect(fake.callsTo('tools/calc')[0]!.body).toEqual({
+      programSerialNumber: 'ELAVMR1',
+      productTypeId: 1,
+      parameters: [],
+      count: 1,
     });
   });
 });

@@ -65,6 +65,8 @@ describe('FortiFlexClient against the simulator', () => {
     expect(configs.map((x) => x.id)).toEqual(expect.arrayContaining([2198, 2199, 2200]));
     const groups = await c.listGroups({ accountId: ACCOUNT });
     expect(groups.length).toBeGreaterThan(0);
+    // Without an account the request goes to the v1 path, which the simulator serves too.
+    expect(await c.listGroups()).toHaveLength(groups.length);
     expect(groups.every((g) => g.folderPath.startsWith('My Assets'))).toBe(true);
     const estimate = await c.calculatePoints({
       programSerialNumber: PROGRAM,
@@ -87,7 +89,11 @@ describe('FortiFlexClient against the simulator', () => {
       ],
     });
     expect(created.status).toBe('ACTIVE');
-    const renamed = await c.updateConfig({ id: created.id, name: `${created.name}-x` });
+    const renamed = await c.updateConfig({
+      id: created.id,
+      name: `${created.name}-x`,
+      parameters: created.parameters.map(({ id, value }) => ({ id, value })),
+    });
     expect(renamed.name).toBe(`${created.name}-x`);
     await expect(c.disableConfig(created.id)).resolves.toMatchObject({ status: 'DISABLED' });
     await expect(c.enableConfig(created.id)).resolves.toMatchObject({ status: 'ACTIVE' });
@@ -166,6 +172,7 @@ describe('FortiFlexClient against the simulator', () => {
         sourceAccountId: ACCOUNT,
         sourceConfigId: 2200,
         targetAccountId: ACCOUNT,
+        targetConfigId: 2200,
         serialNumbers: [vm!.serialNumber],
       })
       .catch((e: unknown) => e);

@@ -77,16 +77,13 @@ describe('parsers', () => {
     ]);
   });
 
-  it('reads points estimates given as a bare number and program points without a balance', () => {
+  it('reads points estimates given as a bare number and refuses program points without a balance', () => {
     expect(parsePointsEstimate({ points: 4.5 })).toEqual({
       current: 4.5,
       latest: null,
       latestEffectiveDate: null,
     });
-    expect(parseProgramPoints({ status: 0 }, 'ELAVMS1')).toEqual({
-      serialNumber: 'ELAVMS1',
-      pointBalance: null,
-    });
+    expect(() => parseProgramPoints({ status: 0 }, 'ELAVMS1')).toThrow(/no recognisable points balance/);
   });
 
   it('builds request parameters with repeated ids for lists and NONE for an empty list', () => {
