@@ -1,7 +1,8 @@
 /**
  * The Pacific-day billing ledger (reference §9). A Pacific calendar day costs an entitlement the highest
- * rate it had while charged that day, if it was ACTIVE or GRACE_PERIOD at any moment of it; days spent
- * entirely PENDING, STOPPED or EXPIRED cost nothing.
+ * rate it had while charged that day, if it was ACTIVE or GRACE_PERIOD at any moment of it, its first
+ * instant included: a stop at exactly 00:00:00 PT still pays for that day, a stop at 23:59:00 PT saves the
+ * next one. Days spent entirely PENDING, STOPPED or EXPIRED cost nothing.
  *
  * The ledger is incremental so that request cost does not grow with history: each entitlement keeps the
  * charged days of its closed intervals as an append-only, day-ordered array with prefix sums, plus its
@@ -85,9 +86,10 @@ export class Ledger {
     if (open.status === status && open.rate === rate) return;
     const start = Math.max(at, open.at);
     if (open.charged) {
-      // The closed interval is [open.at, start); an instantaneous one still touches the day it happened on.
-      const lastInstant = start > open.at ? start - 1 : start;
-      const last = ptDayNumber(lastInstant);
+      // The closed interval is [open.at, start]: the entitlement still had this state at the instant of the
+      // change, so a stop at exactly a Pacific midnight pays for the day it begins (FortiFlex charges a day on
+      // which the entitlement was ACTIVE at its first instant; "consumption stops from the next day").
+      const last = ptDayNumber(start);
       for (let day = ptDayNumber(open.at); day <= last; day += 1) charge(account, day, open.units);
     }
     account.open = { at: start, status, rate, units, charged: CHARGED.has(status) };

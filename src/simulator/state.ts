@@ -215,7 +215,9 @@ export class SimState {
       const end = ptDayStart(dayOfTimestamp(entitlement.endDate));
       if (end <= nowMs) {
         entitlement.status = 'EXPIRED';
-        this.record(entitlement, end);
+        // Expiry is not a stop: the entitlement is no longer ACTIVE at its end instant, so its last charged
+        // instant is the one before (the end day itself is not billed).
+        this.record(entitlement, end - 1);
       } else {
         next = Math.min(next, end);
       }

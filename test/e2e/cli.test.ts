@@ -102,8 +102,25 @@ describe('fortiflex-scaler demo', () => {
     ]);
     // Every stop request is one of the rules' stops: no pool license was stopped.
     const ruleStops = result.events.filter((e) => e.what === 'stop').reduce((n, e) => n + e.count, 0);
-    expect(result.events.filter((e) => e.what === 'stop').every((e) => e.rule === 'branch-emea')).toBe(true);
+    // (The lab's stop for Saturday comes at the last run, Friday 23:00 PDT.)
+    const stoppers = new Set(result.events.filter((e) => e.what === 'stop').map((e) => e.rule));
+    expect([...stoppers].sort()).toEqual(['branch-emea', 'lab']);
     expect(result.apiCalls['entitlements/stop']).toBe(ruleStops);
+  }, 60_000);
+
+  it('over a weekend, the planner estimate equals what the ledger saved, lab stops included', async () => {
+    const io = captureIo();
+    expect(await main(['node', 'fortiflex-scaler', 'demo', '--days', '4', '--json'], io)).toBe(0);
+    const result = JSON.parse(io.out) as DemoResult;
+    expect(result.failed).toBe(0);
+    expect(result.ledger.ptDays).toEqual(['2026-10-22', '2026-10-23', '2026-10-24', '2026-10-25']);
+    expect(result.ledger.pointsSaved).toBeGreaterThan(0);
+    expect(result.plannerEstimate.pointsSaved).toBe(result.ledger.pointsSaved);
+    expect(result.plannerEstimate.ptDaysSaved).toBe(result.ledger.ptDaysSaved + result.ledger.ptDaysCheaper);
+    // lastSafeMoment (margin 45) with hourly runs: the 23:00 PDT run is the last one at least 45 minutes
+    // before Saturday; the next run, at the Pacific midnight itself, could no longer save Saturday.
+    const labStop = result.events.find((e) => e.rule === 'lab' && e.what === 'stop')!;
+    expect(labStop).toMatchObject({ at: '2026-10-24T06:00:00.000Z', detail: 'saves 2026-10-24' });
   }, 60_000);
 
   it('rejects --days outside 1..31', async () => {

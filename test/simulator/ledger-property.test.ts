@@ -1,6 +1,6 @@
 /**
  * The incremental ledger against a straightforward reference: for every Pacific day, is any charged
- * interval touching it, and at which highest rate. Randomized histories cross PT midnights and both 2026
+ * interval (closed: the state holds at the instant it ends) touching it, and at which highest rate. Randomized histories cross PT midnights and both 2026
  * DST days (03-08 spring forward, 11-01 fall back).
  */
 import fc from 'fast-check';
@@ -49,8 +49,8 @@ function reference(events: Event[], nowMs: number, from?: string, to?: string): 
     if (!CHARGED.has(e.status)) return;
     const next = history[i + 1];
     const end = next ? next.at : Math.max(nowMs, e.at);
-    const lastInstant = next && end > e.at ? end - 1 : end;
-    for (const day of daysTouched(e.at, lastInstant)) perDay.set(day, Math.max(perDay.get(day) ?? 0, e.rate));
+    // Closed at both ends: the state holds at the instant of the next change too.
+    for (const day of daysTouched(e.at, end)) perDay.set(day, Math.max(perDay.get(day) ?? 0, e.rate));
   });
   let cents = 0;
   for (const [day, rate] of perDay) {
@@ -111,7 +111,7 @@ describe('incremental ledger', () => {
     const ledger = new Ledger();
     const start = DateTime.fromISO('2026-03-08T00:00', { zone: PT }).toMillis();
     ledger.record('S', start, 'ACTIVE', 2);
-    ledger.record('S', start + 23 * HOUR, 'STOPPED', 2); // 00:00 PDT on 03-09: nothing of 03-09 used
+    ledger.record('S', start + 23 * HOUR - 60_000, 'STOPPED', 2); // 23:59 PDT: nothing of 03-09 used
     expect(ledger.total('S', start + 100 * HOUR)).toBe(2);
     const fall = DateTime.fromISO('2026-11-01T00:00', { zone: PT }).toMillis();
     ledger.record('T', fall + 24 * HOUR, 'ACTIVE', 3); // 23:00 PST, still 11-01 on the 25 h day

@@ -34,11 +34,17 @@ describe('Ledger (unit)', () => {
     expect([...ledger.dailyCharges('S', t + 3 * 86_400_000)]).toEqual([['2026-03-02', 5]]);
   });
 
-  it('ends a charged interval before the instant of the next event (midnight stop is free next day)', () => {
+  it('charges the day a stop at exactly 00:00:00 PT begins; a stop at 23:59:00 PT saves the next day', () => {
     const ledger = new Ledger();
     ledger.record('S', Date.parse('2026-03-02T20:00:00Z'), 'ACTIVE', 2);
-    ledger.record('S', Date.parse('2026-03-03T08:00:00Z'), 'STOPPED', 2); // exactly 00:00 PST 03-03
-    expect([...ledger.dailyCharges('S', Date.parse('2026-03-05T00:00:00Z')).keys()]).toEqual(['2026-03-02']);
+    ledger.record('S', Date.parse('2026-03-03T08:00:00Z'), 'STOPPED', 2); // exactly 00:00:00 PST 03-03
+    const later = Date.parse('2026-03-05T00:00:00Z');
+    expect([...ledger.dailyCharges('S', later).keys()]).toEqual(['2026-03-02', '2026-03-03']);
+    expect(ledger.total('S', later, '2026-03-03', '2026-03-03')).toBe(2);
+    ledger.record('T', Date.parse('2026-03-02T20:00:00Z'), 'ACTIVE', 2);
+    ledger.record('T', Date.parse('2026-03-03T07:59:00Z'), 'STOPPED', 2); // 23:59:00 PST 03-02
+    expect([...ledger.dailyCharges('T', later).keys()]).toEqual(['2026-03-02']);
+    expect(ledger.total('T', later, '2026-03-03', '2026-03-03')).toBe(0);
   });
 });
 
@@ -51,6 +57,20 @@ describe('Pacific-day billing ledger', () => {
     expect(s.pointsCharged({ serialNumber: serial })).toBe(ENT2);
     s.clock.advance(2 * 3_600_000); // 01:00 PST next day
     expect(s.pointsCharged({ serialNumber: serial })).toBe(2 * ENT2);
+  });
+
+  it('bills the day a stop made at exactly 00:00:00 PT begins, but not the day after a 23:59:00 stop', async () => {
+    const { s, api } = await world('2026-03-05T12:00:00');
+    const late = serialOf(s, 'branch-berlin-01');
+    const midnight = serialOf(s, 'branch-berlin-02');
+    s.clock.set('2026-03-06T23:59:00');
+    await api('entitlements/stop', { serialNumber: late });
+    s.clock.set('2026-03-07T00:00:00');
+    await api('entitlements/stop', { serialNumber: midnight });
+    s.clock.set('2026-03-09T12:00:00');
+    expect(s.pointsCharged({ serialNumber: late, from: '2026-03-07', to: '2026-03-07' })).toBe(0);
+    expect(s.pointsCharged({ serialNumber: midnight, from: '2026-03-07', to: '2026-03-07' })).toBe(ENT2);
+    expect(s.pointsCharged({ serialNumber: midnight, from: '2026-03-08', to: '2026-03-08' })).toBe(0);
   });
 
   it('charges a stop and a reactivation on the same PT day as one day', async () => {

@@ -12,7 +12,14 @@ import { randomUUID } from 'node:crypto';
 import type { Entitlement } from '../../lib/fortiflex/types';
 import { mapWithConcurrency } from '../../lib/concurrency';
 import { errorMessage } from '../../lib/error-message';
-import { planActions, roundPoints, type Plan, type PlanAction, type Policy } from '../../lib/rules';
+import {
+  planActions,
+  roundPoints,
+  runsAfter,
+  type Plan,
+  type PlanAction,
+  type Policy,
+} from '../../lib/rules';
 import type { Lease } from '../../lib/state';
 import type { AppDependencies } from '../dependencies';
 import { sweepPools, type PoolSweepReport } from '../pools/sweep';
@@ -62,6 +69,11 @@ export interface ReconcileOptions {
   folders?: Record<string, string>;
   /** Progress lines (lease held, list failures). Never receives credentials. */
   log?: (line: string) => void;
+  /**
+   * NCRONTAB (UTC) of the reconcile runs, which tells the planner when the later runs come (a
+   * `lastSafeMoment` stop waits only for one of them). Default `deps.settings.schedule` (`SCALER_SCHEDULE`).
+   */
+  schedule?: string;
 }
 
 /** A run id that sorts by time: `20261024T1500Z-1a2b3c4d`. */
@@ -244,6 +256,7 @@ export async function runReconcile(
       entitlements,
       records: [...records.values()],
       now,
+      laterRuns: runsAfter(options.schedule ?? deps.settings.schedule, now),
       ...(options.rates && { rates: options.rates }),
       ...(options.folders && { folders: options.folders }),
     };

@@ -18,7 +18,7 @@ import { appRoot, createAppDependencies } from '../../app/dependencies';
 import { runReconcile } from '../../app/reconcile/reconcile';
 import type { RunSummary } from '../../app/reconcile/run-summary';
 import { FortiFlexClient } from '../../lib/fortiflex';
-import { parsePolicy, ptDay, ptDayStart, roundPoints, type Policy } from '../../lib/rules';
+import { parsePolicy, ptDay, ptDayStart, roundPoints, runsAfter, type Policy } from '../../lib/rules';
 import { createStateStore } from '../../lib/state';
 import { defaultSeed, startSimulator, type SimulatorHandle, type SimulatorSeed } from '../../simulator';
 import { printJson, UsageError, type CliIo } from '../io';
@@ -27,6 +27,11 @@ import { parseIntegerOption } from '../options';
 /** Thursday 2026-10-22 00:00 Pacific: the week covers Berlin's switch from CEST to CET on Sunday 10-25. */
 export const DEMO_START = '2026-10-22T07:00:00.000Z';
 const HOUR_MS = 3_600_000;
+/**
+ * The demo's own reconcile cadence, hourly on the hour (UTC), in `SCALER_SCHEDULE` form: the runs are taken
+ * from it and the planner is told it, so a `lastSafeMoment` stop is never deferred to a run that is not coming.
+ */
+export const DEMO_SCHEDULE = '0 0 * * * *';
 const POLICY_FILE = 'scaler.policy.example.yaml';
 
 /** One row of the hour-by-hour table: one kind of thing that happened to one rule's entitlements. */
@@ -75,7 +80,11 @@ export interface DemoResult {
     ptDaysCheaper: number;
     baseline: string;
   };
-  /** Sum of the planner's per-action estimates (at the policy's rates). */
+  /**
+   * Sum of the planner's per-action estimates (at the policy's rates) over the Pacific days the ledger
+   * compares; with truthful claims it equals `ledger.pointsSaved` when the policy's rates are the
+   * simulator's.
+   */
   plannerEstimate: { ptDaysSaved: number; pointsSaved: number };
 }
 
@@ -245,10 +254,12 @@ export async function runDemo(options: { days: number; policyFile?: string }): P
     let runs = 0;
     let applied = 0;
     let failed = 0;
-    let estimateDays = 0;
-    let estimatePoints = 0;
-    for (let at = from.getTime(); at < to.getTime(); at += HOUR_MS) {
-      const now = new Date(at);
+    const claims: { days: string[]; pointsPerDay: number }[] = [];
+    const runTimes = [from, ...runsAfter(DEMO_SCHEDULE, from, options.days * 24)].filter(
+      (t) => t.getTime() < to.getTime(),
+    );
+    for (const now of runTimes) {
+      const at = now.getTime();
       sim.clock.set(now);
       if (ptDayStart(ptDay(now)).getTime() === at) {
         const previous = ptDay(new Date(at - 1));
@@ -260,14 +271,13 @@ export async function runDemo(options: { days: number; policyFile?: string }): P
           }),
         });
       }
-      const summary = await runReconcile(deps, now, { actor: 'demo', folders });
+      const summary = await runReconcile(deps, now, { actor: 'demo', folders, schedule: DEMO_SCHEDULE });
       runs += 1;
       applied += summary.applied;
       failed += summary.failed;
       for (const a of summary.actions) {
-        if (a.outcome !== 'succeeded') continue;
-        estimateDays += a.ptDaysSaved;
-        estimatePoints += a.pointsSaved;
+        if (a.outcome !== 'succeeded' || a.ptDaysSaved === 0) continue;
+        claims.push({ days: a.savedPtDays ?? [], pointsPerDay: a.pointsSaved / a.ptDaysSaved });
       }
       events.push(...eventsOf(summary, shownHolds));
       for (const e of sim.entitlements()) if (e.status === 'ACTIVE') inService.add(e.serialNumber);
@@ -283,6 +293,15 @@ export async function runDemo(options: { days: number; policyFile?: string }): P
       day = next;
     }
     const range = { from: ptDays[0]!, to: ptDays[ptDays.length - 1]! };
+    // The planner's claims on the days the ledger compares (a stop late in the range also claims days after it).
+    const compared = new Set(ptDays);
+    let estimateDays = 0;
+    let estimatePoints = 0;
+    for (const claim of claims) {
+      const inRange = claim.days.filter((day) => compared.has(day)).length;
+      estimateDays += inRange;
+      estimatePoints += inRange * claim.pointsPerDay;
+    }
 
     baselineSim = await startSimulator({
       seed: {

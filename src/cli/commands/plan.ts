@@ -3,10 +3,10 @@
  * `--at`), against the entitlements FortiFlex reports right now. Changes nothing.
  */
 import type { Command } from 'commander';
-import { planActions, roundPoints, type PlannerRecord } from '../../lib/rules';
+import { planActions, roundPoints, runsAfter, type PlannerRecord } from '../../lib/rules';
 import { formatTable, printJson, UsageError, type CliIo } from '../io';
 import { parseInstantOption } from '../options';
-import { loadPolicyFile, readFleet, withDefaults, type PlanningDeps } from '../setup';
+import { cliSettings, loadPolicyFile, readFleet, withDefaults, type PlanningDeps } from '../setup';
 
 /** The command family as a registrar with its seams filled in. */
 export type PlanningRegistrar = (program: Command, io: CliIo) => void;
@@ -41,6 +41,16 @@ async function loadRecords(file: string, deps: Required<PlanningDeps>): Promise<
   });
 }
 
+/** The reconcile runs after `now` per `SCALER_SCHEDULE` (as the timer would run them); a bad one is bad usage. */
+async function laterRunsAt(now: Date): Promise<Date[]> {
+  const { schedule } = await cliSettings(process.env);
+  try {
+    return runsAfter(schedule, now);
+  } catch (error) {
+    throw new UsageError((error as Error).message);
+  }
+}
+
 interface PlanOptions {
   policy: string;
   at?: string;
@@ -55,7 +65,8 @@ async function runPlan(options: PlanOptions, io: CliIo, deps: Required<PlanningD
   const client = await deps.createClient();
   const fleet = await readFleet(client, policy);
   const { entitlements, rates } = fleet;
-  const plan = planActions({ policy, entitlements, records, now, rates });
+  const laterRuns = await laterRunsAt(now);
+  const plan = planActions({ policy, entitlements, records, now, rates, laterRuns });
   if (options.json) {
     printJson(io, {
       at: plan.at,

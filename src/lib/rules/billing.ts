@@ -52,6 +52,16 @@ export function ptDaysWhollyInside(from: Date, to: Date): string[] {
   }
 }
 
+/**
+ * The PT days a stop made at `at` saves when the entitlement comes back at `until`: the days wholly inside
+ * the window whose start lies strictly after the stop, and at least `leadMs` after it. FortiFlex charges a
+ * day on which the entitlement was ACTIVE at the day's first instant, so a stop at (or after) a midnight
+ * never saves that day; a stop at 23:59:00 saves the next one.
+ */
+export function ptDaysSavedByStop(at: Date, until: Date, leadMs = 0): string[] {
+  return ptDaysWhollyInside(new Date(at.getTime() + Math.max(1, leadMs)), until);
+}
+
 /** Points a set of saved PT days is worth at `pointsPerDay` (rounded to 2 decimals, as FortiFlex shows). */
 export function pointsForDays(days: number, pointsPerDay: number): number {
   return roundPoints(days * pointsPerDay);

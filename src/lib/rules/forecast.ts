@@ -8,7 +8,7 @@
  * counted. Advice ({@link adviseRule}) suggests window shifts that would save more.
  */
 import type { Entitlement } from '../fortiflex/types';
-import { ptDayStart, ptDaysWhollyInside, roundPoints } from './billing';
+import { ptDayEnd, ptDayStart, ptDaysSavedByStop, roundPoints } from './billing';
 import { adviseRule, type Advice } from './advice';
 import { mergeRates, PLAN_HORIZON_DAYS } from './planner';
 import { localDateTime } from './planner-format';
@@ -105,11 +105,21 @@ function stopMoment(rule: Rule, window: OffWindow, allDays: string[]): { stops: 
   return { stops: true, stopAt: window.start };
 }
 
-/** Pacific days inside [start, end) that also lie wholly inside [from, to). */
-function daysInRange(start: Date, end: Date, from: Date, to: Date): string[] {
-  const a = Math.max(start.getTime(), from.getTime());
-  const b = Math.min(end.getTime(), to.getTime());
-  return b > a ? ptDaysWhollyInside(new Date(a), new Date(b)) : [];
+/**
+ * The days the planner claims for a window: starting strictly after the window starts and, for
+ * lastSafeMoment, at least the margin after it (that stop comes at the first such day's start minus the
+ * margin).
+ */
+function claimedDays(rule: Rule, window: OffWindow): string[] {
+  const leadMs = rule.billing.stopTiming === 'lastSafeMoment' ? rule.billing.marginMinutes * 60_000 : 0;
+  return ptDaysSavedByStop(window.start, window.end, leadMs);
+}
+
+/** The Pacific days of `days` that lie wholly inside [from, to). */
+function daysInRange(days: string[], from: Date, to: Date): string[] {
+  return days.filter(
+    (day) => ptDayStart(day).getTime() >= from.getTime() && ptDayEnd(day).getTime() <= to.getTime(),
+  );
 }
 
 /** An off-hours window with its full extent; `open` when it was still running at the end of the walk. */
@@ -157,9 +167,9 @@ function forecastRule(
   }
   const windows: ForecastWindow[] = [];
   for (const w of offWindows(intervals, from, to)) {
-    const allDays = ptDaysWhollyInside(w.start, w.end);
+    const allDays = claimedDays(rule, w);
     const { stops, stopAt } = stopMoment(rule, w, allDays);
-    const ptDays = stops ? daysInRange(w.start, w.end, from, to) : [];
+    const ptDays = stops ? daysInRange(allDays, from, to) : [];
     windows.push({
       start: w.start.toISOString(),
       end: w.open ? null : w.end.toISOString(),
@@ -270,9 +280,9 @@ export function forecast(input: ForecastInput): Forecast {
         const bestNext = schedules.get(best.schedule)!.nextTransition(w.start)?.at.getTime() ?? Infinity;
         return next < bestNext ? r : best;
       }, ruleList[0]!);
-      const allDays = ptDaysWhollyInside(w.start, w.end);
+      const allDays = claimedDays(governing, w);
       if (stopMoment(governing, w, allDays).stops) {
-        const days = daysInRange(w.start, w.end, from, to).length;
+        const days = daysInRange(allDays, from, to).length;
         const switchTo = typeof governing.offHours === 'object' ? governing.offHours.switchConfig : undefined;
         for (const e of combo.entitlements) {
           const r = rates.get(e.configId) ?? 0;

@@ -13,3 +13,4 @@ export * from './forecast';
 export * from './advice';
 export * from './svg';
 export * from './schedule-walk';
+export * from './run-schedule';

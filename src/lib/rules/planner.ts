@@ -20,7 +20,7 @@
  * per entitlement is a few hash lookups.
  */
 import type { Entitlement } from '../fortiflex/types';
-import { nextPtMidnight, ptDayStart, ptDaysWhollyInside, roundPoints } from './billing';
+import { nextPtMidnight, ptDayStart, ptDaysSavedByStop, roundPoints } from './billing';
 import { compileSchedules, type CompiledSchedule } from './schedule';
 import { buildRuleIndex } from './selectors';
 import { combineInactive, stateAt, type ScheduleState } from './schedule-walk';
@@ -59,6 +59,12 @@ export interface PlanInput {
   folders?: Record<string, string>;
   /** Compiled schedules to reuse across runs; compiled from the policy when absent. */
   schedules?: Map<string, CompiledSchedule>;
+  /**
+   * When the later reconcile runs happen: instants after `now`, ascending, covering at least the next
+   * `LATER_RUNS_HOURS` (e.g. `runsAfter(SCALER_SCHEDULE, now)`). A `lastSafeMoment` stop waits only for a run
+   * listed here; without the list it is made at once.
+   */
+  laterRuns?: readonly Date[];
 }
 
 /** One change to apply. */
@@ -130,7 +136,7 @@ type Wanted =
       since?: Date;
       until: Date | null;
       savedDays: string[];
-      /** `lastSafeMoment`: do not stop before this instant. */
+      /** `lastSafeMoment`: the later run that will still stop in time; no stop before it. */
       deferUntil?: Date;
       /** `off-hours window Fri 19:00–Mon 07:00 Europe/Berlin` */
       window: string;
@@ -160,7 +166,18 @@ function evaluateRules(policy: Policy, schedules: Map<string, CompiledSchedule>,
   });
 }
 
-function wantedFor(ruleNows: RuleNow[], now: Date): Wanted {
+/** The last of `runs` (ascending) in (after, latest], if any. */
+function lastRunBetween(runs: readonly Date[], after: number, latest: number): Date | undefined {
+  let found: Date | undefined;
+  for (const run of runs) {
+    const t = run.getTime();
+    if (t > latest) break;
+    if (t > after) found = run;
+  }
+  return found;
+}
+
+function wantedFor(ruleNows: RuleNow[], now: Date, laterRuns: readonly Date[]): Wanted {
   const active = ruleNows.filter((r) => r.state.active);
   if (active.length > 0) {
     const enforcing = active.find((r) => r.rule.enforce === 'always');
@@ -183,14 +200,19 @@ function wantedFor(ruleNows: RuleNow[], now: Date): Wanted {
     if (a < b) governing = candidate;
   }
   const end = until ?? new Date(now.getTime() + PLAN_HORIZON_DAYS * 86_400_000);
-  const savedDays = ptDaysWhollyInside(now, end);
+  const billing = governing.rule.billing;
+  const lastSafe = billing.stopTiming === 'lastSafeMoment';
+  // Only days whose start lies strictly ahead of the stop (and, for lastSafeMoment, at least the margin
+  // ahead) are claimed: a stop at or after a day's first instant still pays for that day.
+  const leadMs = lastSafe ? billing.marginMinutes * MINUTE_MS : 0;
+  const savedDays = ptDaysSavedByStop(now, end, leadMs);
   const zone = governing.schedule.timezone;
   let deferUntil: Date | undefined;
-  if (governing.rule.billing.stopTiming === 'lastSafeMoment' && savedDays.length > 0) {
-    // The first saved day starts at the first Pacific midnight at or after now; stopping any time before
-    // it saves the same days, so the latest safe stop is that midnight minus the margin.
-    const firstStart = ptDayStart(savedDays[0]!);
-    deferUntil = new Date(firstStart.getTime() - governing.rule.billing.marginMinutes * MINUTE_MS);
+  if (lastSafe && savedDays.length > 0) {
+    // Stopping at any run up to the first saved day's start minus the margin saves the same days: wait for
+    // the last such run of the real schedule, if there is one; otherwise this run is the last safe one.
+    const latest = ptDayStart(savedDays[0]!).getTime() - leadMs;
+    deferUntil = lastRunBetween(laterRuns, now.getTime(), latest);
   }
   const window = `off-hours window ${windowText(since, until, zone, PLAN_HORIZON_DAYS)}`;
   const saved = savedText(savedDays);
@@ -205,11 +227,14 @@ function wantedFor(ruleNows: RuleNow[], now: Date): Wanted {
     saved,
     unprofitableReason:
       `${window} covers no whole Pacific day ` +
+      (leadMs > 0
+        ? `starting at least ${billing.marginMinutes} minutes ahead (billing.marginMinutes) `
+        : '') +
       `(Pacific days start at ${clockTime(nextPtMidnight(now), zone)} ${zone}); kept active`,
     deferReason:
       deferUntil === undefined
         ? undefined
-        : `${window}: deferred until ${localDateTime(deferUntil, zone)} ${zone} (lastSafeMoment: stopping then still ${saved})`,
+        : `${window}: deferred to the reconcile run at ${localDateTime(deferUntil, zone)} ${zone} (lastSafeMoment: stopping then still ${saved})`,
   };
 }
 
@@ -264,6 +289,7 @@ export function planActions(input: PlanInput): Plan {
       wanted = wantedFor(
         matched.map((i) => ruleNows[i]!),
         now,
+        input.laterRuns ?? [],
       );
       wantedCache.set(key, wanted);
     }

@@ -148,7 +148,7 @@ describe('forecast properties', () => {
     '2026-10-28',
   ];
 
-  it('saves exactly the Pacific days in range during which the schedule is never active', () => {
+  it('saves exactly the Pacific days in range entered already off (never active, not just turned off)', () => {
     fc.assert(
       fc.property(
         fc.constantFrom(...PROPERTY_ZONES),
@@ -164,7 +164,8 @@ describe('forecast properties', () => {
           const schedule = compileSchedules(policy).get('s')!;
           const expected: string[] = [];
           for (let day = ptDay(from); ptDayEnd(day).getTime() <= to.getTime(); day = ptDay(ptDayEnd(day))) {
-            let idle = true;
+            // A window that starts exactly at the day's first instant stops then: that day is still charged.
+            let idle = !schedule.isActive(new Date(ptDayStart(day).getTime() - 1));
             for (let t = ptDayStart(day).getTime(); t < ptDayEnd(day).getTime() && idle; t += 15 * 60_000) {
               idle = !schedule.isActive(new Date(t));
             }

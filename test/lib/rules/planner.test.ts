@@ -1,5 +1,5 @@
 import { describe, expect, it } from 'vitest';
-import { planActions, type PlannerRecord } from '../../../src/lib/rules';
+import { planActions, runsAfter, type PlannerRecord } from '../../../src/lib/rules';
 import { ent, policyOf } from './planner-helpers';
 
 // Week of Monday 2026-05-04: Berlin is UTC+2, Los Angeles UTC-7, so Pacific days start at 09:00 Berlin.
@@ -266,31 +266,24 @@ describe('planActions: stopTiming lastSafeMoment', () => {
     office9,
   );
 
-  it('defers the stop until just before the first saved Pacific day, then stops saving the same days', () => {
-    const evening = planActions({
-      policy,
-      entitlements: [ent('A')],
-      records: [],
-      now: at('2026-05-08T17:05:00'),
-    });
+  it('defers the stop to the last run before the first saved Pacific day, then stops saving the same days', () => {
+    const plan = (local: string) =>
+      planActions({
+        policy,
+        entitlements: [ent('A')],
+        records: [],
+        now: at(local),
+        laterRuns: runsAfter('0 */5 * * * *', at(local)),
+      });
+    const evening = plan('2026-05-08T17:05:00');
     expect(evening.actions).toEqual([]);
     expect(evening.skipped[0]!.reason).toMatch(
-      /^off-hours window Fri 17:00–Mon 09:00 Europe\/Berlin: deferred until Sat 2026-05-09 08:30 Europe\/Berlin \(lastSafeMoment: stopping then still saves 2 Pacific days/,
+      /^off-hours window Fri 17:00–Mon 09:00 Europe\/Berlin: deferred to the reconcile run at Sat 2026-05-09 08:30 Europe\/Berlin \(lastSafeMoment: stopping then still saves 2 Pacific days/,
     );
-    const justBefore = planActions({
-      policy,
-      entitlements: [ent('A')],
-      records: [],
-      now: at('2026-05-09T08:29:00'),
-    });
-    expect(justBefore.actions).toEqual([]);
-    const due = planActions({
-      policy,
-      entitlements: [ent('A')],
-      records: [],
-      now: at('2026-05-09T08:30:00'),
-    });
-    expect(due.actions).toMatchObject([{ action: 'stop', savedPtDays: ['2026-05-09', '2026-05-10'] }]);
+    expect(plan('2026-05-09T08:29:00').actions).toEqual([]);
+    expect(plan('2026-05-09T08:30:00').actions).toMatchObject([
+      { action: 'stop', savedPtDays: ['2026-05-09', '2026-05-10'] },
+    ]);
   });
 
   it('behaves like windowStart for a window that saves nothing but is stopped anyway', () => {
