@@ -138,14 +138,21 @@ export async function createAppDependencies(
 
   let client = overrides.client;
   if (!client) {
-    const [{ FortiFlexClient }, { createCredentialsProvider }] = await Promise.all([
-      import('../lib/fortiflex/index.js'),
-      import('../lib/secrets/index.js'),
-    ]);
+    const [{ FortiFlexClient }, { createCredentialsProvider }, { createSharedTokenStore }] =
+      await Promise.all([
+        import('../lib/fortiflex/index.js'),
+        import('../lib/secrets/index.js'),
+        import('../lib/state/index.js'),
+      ]);
     client = new FortiFlexClient({
       apiUrl: settings.fortiflexApiUrl,
       authUrl: settings.fortiflexAuthUrl,
       credentials: createCredentialsProvider(settings, secrets ? { secretReader: secrets } : undefined),
+      // One FortiFlex session for every process of the app (FortiFlex keeps one active token per API user).
+      sharedTokens: createSharedTokenStore(
+        settings.storage,
+        overrides.storePrefix ? { prefix: overrides.storePrefix } : undefined,
+      ),
     });
   }
 

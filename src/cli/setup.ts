@@ -92,15 +92,23 @@ export function cliSettings(
   return withSettings(() => loadCliSettings(env), io);
 }
 
-/** A FortiFlex client configured from `env`. Nothing is read from the network until first use. */
+/**
+ * A FortiFlex client configured from `env`. Nothing is read from the network until first use. With state
+ * storage configured (`AzureWebJobsStorage`) it shares the app's FortiFlex session (one active token per API
+ * user); without, its token is its own.
+ */
 export async function createClientFromEnvironment(
   env: NodeJS.ProcessEnv = process.env,
 ): Promise<FortiFlexClient> {
   const settings = await cliSettings(env);
+  const sharedTokens = settings.storage
+    ? (await import('../lib/state/index.js')).createSharedTokenStore(settings.storage)
+    : undefined;
   return new FortiFlexClient({
     apiUrl: settings.fortiflexApiUrl,
     authUrl: settings.fortiflexAuthUrl,
     credentials: createCredentialsProvider(settings),
+    ...(sharedTokens && { sharedTokens }),
   });
 }
 

@@ -1,7 +1,10 @@
 /**
  * The OAuth token endpoint (reference §2): password and refresh_token grants for client_id "flexvm",
  * 30-character alphanumeric tokens, `expires_in` 3660 by default measured on the simulated clock, and
- * (by default) one active token per API user: a new token invalidates the user's older ones.
+ * (by default) one active token per API user: a new token invalidates the user's older ones. Refresh tokens
+ * rotate: each is good for one refresh, which issues a new refresh token with the new access token.
+ * Optionally a freshly issued token is refused once, as FortiFlex has been seen to do right after a login
+ * (the vendor tools resend on "Invalid security token." before logging in again).
  */
 import { randomInt } from 'node:crypto';
 import type { SimClock } from './clock';
@@ -34,13 +37,23 @@ const oauthError = (error: string, description: string): AuthReply => ({
 export class AuthService {
   private readonly accessTokens = new Map<string, IssuedToken>();
   private readonly refreshTokens = new Map<string, string>();
+  /** Issued access tokens not yet presented, when fresh tokens are refused once. */
+  private readonly unseen = new Set<string>();
 
   constructor(
     private readonly users: ReadonlyArray<{ username: string; password: string }>,
     private readonly clock: SimClock,
     private readonly ttlSeconds: number,
     private readonly invalidatePrevious: boolean,
+    private readonly refuseFreshOnce = false,
   ) {}
+
+  /** Forgets every access and refresh token, as a login with another tool would (forced invalidation). */
+  invalidateAll(): void {
+    this.accessTokens.clear();
+    this.refreshTokens.clear();
+    this.unseen.clear();
+  }
 
   /** Handles a token request body (JSON or form fields already decoded). */
   token(fields: Record<string, unknown>): AuthReply {
@@ -75,6 +88,7 @@ export class AuthService {
     if (!accessToken) return undefined;
     const issued = this.accessTokens.get(accessToken);
     if (!issued || this.clock.nowMs() >= issued.expiresAt) return undefined;
+    if (this.unseen.delete(accessToken)) return undefined; // refused once, valid from now on
     return issued.username;
   }
 
@@ -84,14 +98,19 @@ export class AuthService {
     for (const [token, issued] of this.accessTokens)
       if (now >= issued.expiresAt) this.accessTokens.delete(token);
     if (this.invalidatePrevious) {
-      for (const [token, issued] of this.accessTokens)
-        if (issued.username === username) this.accessTokens.delete(token);
+      for (const [token, issued] of this.accessTokens) {
+        if (issued.username === username) {
+          this.accessTokens.delete(token);
+          this.unseen.delete(token);
+        }
+      }
       for (const [token, owner] of this.refreshTokens)
         if (owner === username) this.refreshTokens.delete(token);
     }
     const accessToken = opaqueToken();
     const refreshToken = opaqueToken();
     this.accessTokens.set(accessToken, { username, expiresAt: now + this.ttlSeconds * 1000 });
+    if (this.refuseFreshOnce) this.unseen.add(accessToken);
     this.refreshTokens.set(refreshToken, username);
     return {
       status: 200,

@@ -52,6 +52,8 @@ export interface SimulatorHandle {
   /** Requests per endpoint path (`entitlements/stop`, `oauth/token`), successful token grants, and the total. */
   stats(): { requests: Record<string, number>; logins: number; total: number };
   resetStats(): void;
+  /** Invalidates every issued access and refresh token, as a login with another tool would. */
+  invalidateTokens(): void;
   /** Current entitlements (copies). */
   entitlements(): Entitlement[];
   /** A VM boots with its token: PENDING→ACTIVE, token USED. Throws for unknown serials or a used token. */
@@ -91,7 +93,13 @@ export async function startSimulator(options: SimulatorOptions = {}): Promise<Si
   clock.onChange((nowMs) => state.onClock(nowMs));
   const ttl = options.tokenTtlSeconds ?? 3660;
   if (!(ttl > 0)) throw new Error(`tokenTtlSeconds: ${ttl} is not valid; expected seconds > 0`);
-  const auth = new AuthService(users, clock, ttl, options.invalidatePreviousTokens ?? true);
+  const auth = new AuthService(
+    users,
+    clock,
+    ttl,
+    options.invalidatePreviousTokens ?? true,
+    options.refuseFreshTokensOnce ?? false,
+  );
   const faults = new FaultInjector();
   const stats = new Stats();
   let latency = checkLatency(options.latencyMs ?? 0);
@@ -156,6 +164,7 @@ export async function startSimulator(options: SimulatorOptions = {}): Promise<Si
     },
     stats: () => ({ requests: { ...stats.requests }, logins: stats.logins, total: stats.total }),
     resetStats: () => stats.reset(),
+    invalidateTokens: () => auth.invalidateAll(),
     entitlements: () => state.all(),
     useToken: (serialNumber) => state.useToken(serialNumber),
     activateToken: (token) => state.activateToken(token),

@@ -52,6 +52,11 @@ export interface SimulatorOptions {
   latencyMs?: number;
   /** Default true: issuing a token invalidates the user's older tokens (one active token per user). */
   invalidatePreviousTokens?: boolean;
+  /**
+   * Default false: the first API request with each newly issued access token is answered "Invalid security
+   * token." (HTTP 401); the token works from the next request on.
+   */
+  refuseFreshTokensOnce?: boolean;
   /** Access token lifetime in simulated seconds; default 3660. */
   tokenTtlSeconds?: number;
   /**

@@ -2,15 +2,26 @@
  * Token manager: the whole OAuth token lifecycle of the FortiFlex client, hidden from callers.
  *
  * - Obtains a token on first use and reuses it until `expires_in` minus a skew.
- * - One login in flight at a time, however many calls wait on it: FortiFlex allows one active token per API
- *   user, so two parallel logins would invalidate each other's tokens.
+ * - One login in flight at a time per process, however many calls wait on it: FortiFlex allows one active
+ *   token per API user, so two parallel logins would invalidate each other's tokens.
+ * - With a {@link SharedTokenStore}, one token for every process (see `shared-token.ts`): the shared token is
+ *   used first; a process that needs a new one takes the store's renewal lock, re-reads, and only then logs
+ *   in and publishes; processes that find the lock taken re-read instead of logging in. Without a store the
+ *   token is process-local (CLI commands that have no storage configured).
  * - Uses the refresh_token grant when it holds a refresh token and falls back to the password grant.
- * - `invalidate(token)` drops a token the API rejected, but only if it is still the current one, so that N
- *   calls failing with the same stale token cause exactly one re-login.
+ * - `replace(token)` renews a token the API rejected for good, but only if it is still the current one, so
+ *   that N calls failing with the same stale token cause exactly one re-login.
  * - On a credentials rejection it calls `credentials.invalidate()` (secrets may have been rotated) and tries
  *   once more if the re-read credentials differ.
  */
 import { FortiFlexAuthError, FortiFlexError, redactSecrets } from './errors';
+import {
+  openToken,
+  sealToken,
+  sharedTokenKey,
+  type SharedToken,
+  type SharedTokenStore,
+} from './shared-token';
 import type { RawResponse } from './transport';
 
 /** API user credentials. */
@@ -25,13 +36,8 @@ export interface CredentialsProvider {
   invalidate?(): void;
 }
 
-/** A held access token. */
-export interface AccessToken {
-  accessToken: string;
-  refreshToken: string | undefined;
-  /** Epoch ms from which the token is renewed instead of used: `expires_in` minus the skew. */
-  expiresAt: number;
-}
+/** A held access token; `expiresAt` (epoch ms) is `expires_in` minus the skew. */
+export type AccessToken = SharedToken;
 
 /** OAuth client id of FortiFlex (the product's former name). */
 export const FORTIFLEX_CLIENT_ID = 'flexvm';
@@ -48,32 +54,164 @@ export interface TokenManagerDeps {
   rememberSecret: (secret: string) => void;
   onLogin?: () => void;
   logger?: { debug?(m: string): void; warn?(m: string): void };
+  /** Shares the token with the app's other processes; process-local when absent. */
+  shared?: SharedTokenStore;
+  /** The auth server's URL: shared tokens are kept per server and API user. */
+  authUrl?: string;
+  /** Waits between re-reads while another process renews the shared token. */
+  sleep?: (ms: number, signal?: AbortSignal) => Promise<void>;
+  /** Jitter source in [0, 1). */
+  random?: () => number;
 }
 
 const OPERATION = 'oauth/token';
+
+/**
+ * Re-reads of the shared token while another process holds the renewal lock: 40 waits of 100 ms growing
+ * to 1 s (about 30 s in all, twice the 15 s lock a crashed holder leaves behind), then give up.
+ */
+const LOCK_WAITS = 40;
+const LOCK_WAIT_BASE_MS = 100;
+const LOCK_WAIT_MAX_MS = 1_000;
 
 /** See the module comment. */
 export class TokenManager {
   private current: AccessToken | undefined;
   private inflight: Promise<AccessToken> | undefined;
+  /** The last shared record opened, by ETag, so an unchanged blob is not decrypted again. */
+  private opened: { etag: string; token: AccessToken | undefined } | undefined;
 
   constructor(private readonly deps: TokenManagerDeps) {}
 
-  /** The current access token, logging in first when there is none or it is about to expire. */
+  /**
+   * The current access token: the process's own while it is valid, else the shared one, else a new one
+   * (logged in under the shared renewal lock when there is a store).
+   */
   async getToken(signal?: AbortSignal): Promise<string> {
     const token = this.current;
-    if (token && this.deps.now() < token.expiresAt) return token.accessToken;
-    this.inflight ??= this.login(token?.refreshToken, signal).finally(() => {
-      this.inflight = undefined;
-    });
-    return (await this.inflight).accessToken;
+    if (token && this.usable(token)) return token.accessToken;
+    return (await this.renew(token?.accessToken, signal)).accessToken;
   }
 
-  /** Forgets `accessToken` if it is still the current token (the API rejected it). */
-  invalidate(accessToken: string): void {
+  /**
+   * After the API rejected `accessToken`: a different valid token if one is known now (another call of
+   * this process, or another process, has renewed it meanwhile), else undefined.
+   */
+  async newerToken(accessToken: string): Promise<string | undefined> {
+    const local = this.current;
+    if (local && local.accessToken !== accessToken && this.usable(local)) return local.accessToken;
+    if (!this.deps.shared) return undefined;
+    const shared = await this.readShared();
+    if (shared && shared.accessToken !== accessToken && this.usable(shared)) {
+      this.current = shared;
+      return shared.accessToken;
+    }
+    return undefined;
+  }
+
+  /**
+   * Treats `accessToken` as dead and returns its replacement: another token already known, or a new one
+   * (one renewal in flight per process; under the shared lock across processes).
+   */
+  async replace(accessToken: string, signal?: AbortSignal): Promise<string> {
     if (this.current?.accessToken === accessToken) {
       // Keep the refresh token: the refresh grant may still work for an expired or replaced access token.
       this.current = { ...this.current, expiresAt: 0 };
+    }
+    return this.getToken(signal);
+  }
+
+  private usable(token: AccessToken): boolean {
+    return this.deps.now() < token.expiresAt;
+  }
+
+  /** One renewal in flight per process; `stale` is the token being replaced (never taken back). */
+  private renew(stale: string | undefined, signal?: AbortSignal): Promise<AccessToken> {
+    this.inflight ??= (
+      this.deps.shared ? this.renewShared(stale, signal) : this.login(this.current?.refreshToken, signal)
+    )
+      .then((token) => (this.current = token))
+      .finally(() => {
+        this.inflight = undefined;
+      });
+    return this.inflight;
+  }
+
+  /**
+   * Shared mode: use a published token that is not `stale`; otherwise take the renewal lock, re-read, and
+   * only then log in and publish. While another process holds the lock, wait and re-read.
+   */
+  private async renewShared(stale: string | undefined, signal?: AbortSignal): Promise<AccessToken> {
+    const store = this.deps.shared!;
+    const key = sharedTokenKey((await this.readCredentials()).username, this.deps.authUrl ?? '');
+    // Not a type guard: a published token that is not fresh still lends its refresh token.
+    const fresh = (token: AccessToken | undefined): boolean =>
+      token !== undefined && token.accessToken !== stale && this.usable(token);
+    for (let wait = 0; ; wait += 1) {
+      const published = await this.readShared();
+      if (published && fresh(published)) return published;
+      let lock: Awaited<ReturnType<SharedTokenStore['lock']>>;
+      try {
+        lock = await store.lock(key);
+      } catch (error) {
+        // Availability beats the one-token rule: without the lock this process logs in on its own.
+        this.deps.logger?.warn?.(
+          `oauth/token: shared token lock unavailable (${describe(error)}); logging in`,
+        );
+        return this.login(published?.refreshToken ?? this.current?.refreshToken, signal);
+      }
+      if (lock) {
+        try {
+          const again = await this.readShared();
+          if (again && fresh(again)) return again;
+          const token = await this.login(again?.refreshToken ?? this.current?.refreshToken, signal);
+          try {
+            await lock.write(sealToken(token, await this.readCredentials()));
+          } catch (error) {
+            this.deps.logger?.warn?.(`oauth/token: could not publish the new token (${describe(error)})`);
+          }
+          return token;
+        } finally {
+          await lock.release().catch(() => undefined);
+        }
+      }
+      if (wait >= LOCK_WAITS) {
+        throw new FortiFlexAuthError(
+          OPERATION,
+          'another process holds the shared token lock and published no new token in time',
+        );
+      }
+      const ceiling = Math.min(LOCK_WAIT_MAX_MS, LOCK_WAIT_BASE_MS * 1.5 ** wait);
+      await (this.deps.sleep ?? defaultSleep)(
+        ceiling / 2 + Math.floor((this.deps.random ?? Math.random)() * (ceiling / 2)),
+        signal,
+      );
+      if (signal?.aborted)
+        throw new FortiFlexAuthError(OPERATION, 'aborted while waiting for the shared token');
+    }
+  }
+
+  /** The published token, opened with the current credentials; undefined when absent, unreadable or foreign. */
+  private async readShared(): Promise<AccessToken | undefined> {
+    const store = this.deps.shared;
+    if (!store) return undefined;
+    try {
+      const credentials = await this.readCredentials();
+      const record = await store.read(sharedTokenKey(credentials.username, this.deps.authUrl ?? ''));
+      if (!record) return undefined;
+      if (this.opened?.etag !== record.etag) {
+        const token = openToken(record.value, credentials);
+        if (token) {
+          this.deps.rememberSecret(token.accessToken);
+          if (token.refreshToken) this.deps.rememberSecret(token.refreshToken);
+        }
+        this.opened = { etag: record.etag, token };
+      }
+      return this.opened.token;
+    } catch (error) {
+      if (error instanceof FortiFlexAuthError) throw error;
+      this.deps.logger?.warn?.(`oauth/token: shared token unreadable (${describe(error)})`);
+      return undefined;
     }
   }
 
@@ -125,7 +263,6 @@ export class TokenManager {
   }
 
   private accept(token: AccessToken): AccessToken {
-    this.current = token;
     this.deps.onLogin?.();
     return token;
   }
@@ -178,6 +315,17 @@ export class TokenManager {
       { httpStatus: response.status },
     );
   }
+}
+
+function describe(error: unknown): string {
+  return error instanceof Error ? error.message : String(error);
+}
+
+function defaultSleep(ms: number, signal?: AbortSignal): Promise<void> {
+  return new Promise((resolve) => {
+    const timer = setTimeout(resolve, ms);
+    signal?.addEventListener('abort', () => (clearTimeout(timer), resolve()), { once: true });
+  });
 }
 
 function passwordGrant(credentials: Credentials): Record<string, string> {

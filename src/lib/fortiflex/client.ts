@@ -25,6 +25,7 @@ import {
   redactSecrets,
 } from './errors';
 import { TokenManager, type CredentialsProvider } from './auth';
+import type { SharedTokenStore } from './shared-token';
 import {
   parseConfigs,
   parseEntitlementPoints,
@@ -88,6 +89,11 @@ export interface FortiFlexClientOptions {
   now?: () => number;
   /** Backoff tuning. @default DEFAULT_BACKOFF */
   backoff?: Partial<BackoffOptions>;
+  /**
+   * Shares the access token with the app's other processes (one active token per API user); without it the
+   * token is this client's own.
+   */
+  sharedTokens?: SharedTokenStore;
 }
 
 /** Per-call options. */
@@ -132,6 +138,13 @@ interface CallContext {
 }
 
 type Resolution<T> = { done: true; value: T } | { done: false };
+
+/** Resends with a refused token that is still current, before treating it as dead (Ansible resends 4 times). */
+const SAME_TOKEN_RETRIES = 3;
+/** Token replacements (logins) one operation may cause. */
+const MAX_TOKEN_REPLACEMENTS = 2;
+/** Token refusals one operation tolerates in all, whatever their cause. */
+const MAX_TOKEN_REFUSALS = 12;
 const NOT_DONE = { done: false } as const;
 
 /**
@@ -200,6 +213,9 @@ export class FortiFlexClient {
       rememberSecret: (secret) => this.secrets.add(secret),
       onLogin: () => void (this.counters.logins += 1),
       logger: this.logger,
+      ...(options.sharedTokens && { shared: options.sharedTokens, authUrl: this.authUrl }),
+      sleep: (ms, signal) => this.sleepFn(ms, signal),
+      random: this.random,
     });
   }
 
@@ -713,8 +729,13 @@ export class FortiFlexClient {
   }
 
   /**
-   * One API request with a valid token: waits for the rate limiter, logs in if needed, and on a rejected token
-   * logs in again once and resends. Returns the success envelope; throws typed errors otherwise.
+   * One API request with a valid token: waits for the rate limiter, gets the token, sends it. When the API
+   * refuses the token ("Invalid security token." or HTTP 401): a newer token known by now (another call or
+   * another process renewed it) is used at once; a refused token that is still the current one is retried
+   * as is a few times with backoff (the refusal can be transient, e.g. right after a login), then the shared
+   * token is re-read once more, and only then is the token replaced (a login under the shared lock). Bounded:
+   * after {@link MAX_TOKEN_REPLACEMENTS} replacements or {@link MAX_TOKEN_REFUSALS} refusals the operation
+   * fails with {@link FortiFlexAuthError}.
    */
   private async send(
     ctx: CallContext,
@@ -722,12 +743,14 @@ export class FortiFlexClient {
     body: Record<string, unknown>,
     base: string = this.apiUrl,
   ): Promise<Record<string, unknown>> {
-    for (let reauthenticated = false; ; reauthenticated = true) {
+    let token = await this.token(ctx, (signal) => this.tokens.getToken(signal));
+    let sameTokenRetries = 0;
+    let replacements = 0;
+    for (let refusals = 1; ; refusals += 1) {
       await this.limiter.acquire(ctx.signal).catch((error: unknown) => {
         // The limiter's wait knows nothing of the operation; name it, and tell a spent budget from an abort.
         throw error instanceof FortiFlexAbortError ? this.interrupted(ctx) : error;
       });
-      const token = await this.token(ctx);
       const raw = await this.post(ctx, base + path, body, {
         Authorization: `Bearer ${token}`,
         'Content-Type': 'application/json',
@@ -735,24 +758,43 @@ export class FortiFlexClient {
       });
       const outcome = interpretResponse(ctx.operation, raw, this.now());
       if (outcome.kind === 'ok') return outcome.envelope;
-      this.tokens.invalidate(token);
-      if (reauthenticated) {
-        throw new FortiFlexAuthError(
+      const refused = (): FortiFlexAuthError =>
+        new FortiFlexAuthError(
           ctx.operation,
-          `security token rejected again after a fresh login (${outcome.detail})`,
-          {
-            httpStatus: raw.status,
-          },
+          replacements > 0
+            ? `security token rejected again after ${replacements} fresh login${replacements === 1 ? '' : 's'} (${outcome.detail})`
+            : `security token rejected ${refusals} times (${outcome.detail})`,
+          { httpStatus: raw.status },
         );
+      if (refusals >= MAX_TOKEN_REFUSALS) throw refused();
+      const newer = await this.tokens.newerToken(token);
+      if (newer !== undefined) {
+        token = newer;
+        sameTokenRetries = 0;
+        continue;
       }
-      this.logger.warn?.(`${ctx.operation}: security token rejected (${outcome.detail}); logging in again`);
+      if (sameTokenRetries < SAME_TOKEN_RETRIES) {
+        const delay = retryDelayMs(sameTokenRetries, undefined, this.random, this.backoff);
+        sameTokenRetries += 1;
+        this.logger.debug?.(
+          `${ctx.operation}: security token refused (${outcome.detail}); same token again in ${delay} ms`,
+        );
+        await this.pause(delay, ctx.signal, () => this.interrupted(ctx));
+        continue;
+      }
+      if (replacements >= MAX_TOKEN_REPLACEMENTS) throw refused();
+      replacements += 1;
+      sameTokenRetries = 0;
+      this.logger.warn?.(`${ctx.operation}: security token rejected (${outcome.detail}); renewing it`);
+      const dead = token;
+      token = await this.token(ctx, (signal) => this.tokens.replace(dead, signal));
     }
   }
 
-  /** The access token, with login failures re-labelled with the operation that needed the token. */
-  private async token(ctx: CallContext): Promise<string> {
+  /** A token from `get`, with login failures re-labelled with the operation that needed the token. */
+  private async token(ctx: CallContext, get: (signal: AbortSignal) => Promise<string>): Promise<string> {
     try {
-      return await this.tokens.getToken(ctx.signal);
+      return await get(ctx.signal);
     } catch (error) {
       if (error instanceof FortiFlexAbortError) {
         // A shared login aborted by another caller's signal is not this caller's abort: let it retry.

@@ -11,6 +11,8 @@ import { once } from './keys';
 import { leasesStore } from './leases';
 import { queueStore } from './queue';
 import { recordsStore } from './records';
+import { sharedTokenStore } from './shared-token';
+import type { SharedTokenStore } from '../fortiflex/shared-token';
 import type { StateStore, StorageSettings } from './types';
 
 export * from './types';
@@ -23,6 +25,7 @@ export const STATE_NAMES = Object.freeze({
   events: 'events',
   claims: 'claims',
   leaseContainer: 'scaler-leases',
+  tokenContainer: 'scaler-tokens',
   workQueue: 'scaler-work',
   poisonQueue: 'scaler-work-poison',
 });
@@ -76,4 +79,21 @@ export async function createStateStore(
     ),
     queue: queueStore(work, poison, ensureQueues),
   };
+}
+
+/**
+ * The FortiFlex client's shared token store in the same storage (container `scaler-tokens`, created on first
+ * use), so every process of the app uses one FortiFlex session. Nothing is contacted here.
+ */
+export function createSharedTokenStore(
+  storage: StorageSettings,
+  options: Pick<StateStoreOptions, 'prefix' | 'credential'> = {},
+): SharedTokenStore {
+  const container = createStorageClients(storage, options.credential).container(
+    `${options.prefix ?? ''}${STATE_NAMES.tokenContainer}`,
+  );
+  return sharedTokenStore(
+    container,
+    once(() => container.createIfNotExists()),
+  );
 }

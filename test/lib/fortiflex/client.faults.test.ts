@@ -309,12 +309,30 @@ describe('token lifecycle', () => {
   it.each([
     ['envelope "Invalid security token."', { status: 200, body: fixture('error-invalid-token') }],
     ['HTTP 401', { status: 401, body: { detail: 'unauthorized' } }],
-  ] as const)('logs in again once after %s and resends', async (_name, fault) => {
-    const { client, fake } = setup({ 'programs/list': [programs, fault as Route, programs] });
+  ] as const)(
+    'resends with the same token after a transient %s, without logging in',
+    async (_name, fault) => {
+      const { client, fake, sleeps } = setup({ 'programs/list': [programs, fault as Route, programs] });
+      await client.listPrograms();
+      await client.listPrograms();
+      const sent = fake.callsTo('programs/list').map((c) => c.headers.Authorization);
+      expect(sent).toHaveLength(3);
+      expect(new Set(sent).size).toBe(1);
+      expect(client.stats().logins).toBe(1);
+      expect(sleeps).toEqual([125]); // backoff before the resend: full jitter of 250 ms at random 0.5
+    },
+  );
+
+  it('treats a token refused 4 times in a row as dead and logs in once', async () => {
+    const refused = { status: 401, body: fixture('error-invalid-token') } as Route;
+    const { client, fake, sleeps } = setup({
+      'programs/list': [programs, refused, refused, refused, refused, programs],
+    });
     await client.listPrograms();
     await client.listPrograms();
-    expect(fake.callsTo('programs/list')).toHaveLength(3);
-    expect(client.stats().logins).toBe(2);
+    expect(fake.callsTo('programs/list')).toHaveLength(6);
+    expect(fake.callsTo('oauth/token')).toHaveLength(2);
+    expect(sleeps).toEqual([125, 250, 500]);
   });
 
   it('re-logs in once when many in-flight calls hold the same invalidated token', async () => {
@@ -337,12 +355,16 @@ describe('token lifecycle', () => {
     expect(fake.callsTo('oauth/token')).toHaveLength(2);
   });
 
-  it('fails with FortiFlexAuthError when the token is rejected again after a fresh login', async () => {
+  it('gives up with FortiFlexAuthError after a fixed budget when every token is refused', async () => {
     const { client, fake } = setup({ 'programs/list': { body: fixture('error-invalid-token') } });
     const error = await client.listPrograms().catch((e: unknown) => e);
     expect(error).toBeInstanceOf(FortiFlexAuthError);
-    expect(String(error)).toMatch(/^FortiFlexAuthError: programs\/list: security token rejected again/);
-    expect(fake.callsTo('programs/list')).toHaveLength(2);
+    expect(String(error)).toMatch(
+      /^FortiFlexAuthError: programs\/list: security token rejected again after 2 fresh logins \(Invalid security token\.\)$/,
+    );
+    // Each token: the first send and 3 resends; two replacements; never more.
+    expect(fake.callsTo('programs/list')).toHaveLength(12);
+    expect(fake.callsTo('oauth/token')).toHaveLength(3);
   });
 
   it('invalidates the credentials after a rejection and succeeds with rotated ones', async () => {
