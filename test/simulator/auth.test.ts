@@ -90,4 +90,39 @@ describe('simulator token endpoint', () => {
     });
     expect(again).toMatchObject({ status: 400, body: { error: 'invalid_grant' } });
   });
+
+  it('refuses a freshly issued token once when refuseFreshTokensOnce is on, then accepts it', async () => {
+    sim = await startSimulator({ refuseFreshTokensOnce: true });
+    const token = await login(sim);
+    expect((await call(sim, token, 'programs/list')).body.message).toBe('Invalid security token.');
+    expect((await call(sim, token, 'programs/list')).status).toBe(200);
+    expect((await call(sim, token, 'programs/list')).status).toBe(200);
+  });
+
+  it('rotates refresh tokens: each refresh returns a new one and retires the old', async () => {
+    sim = await startSimulator();
+    const issued = await requestToken(sim, password(sim));
+    const refresh = (token: unknown) =>
+      requestToken(sim!, { client_id: 'flexvm', grant_type: 'refresh_token', refresh_token: String(token) });
+    const second = await refresh(issued.body.refresh_token);
+    expect(second.status).toBe(200);
+    expect(second.body.refresh_token).not.toBe(issued.body.refresh_token);
+    expect((await refresh(issued.body.refresh_token)).status).toBe(400);
+    // One token per user: the refresh replaced the first access token too.
+    expect((await call(sim, issued.body.access_token, 'programs/list')).status).toBe(401);
+    expect((await refresh(second.body.refresh_token)).status).toBe(200);
+  });
+
+  it('invalidateTokens forgets every access and refresh token', async () => {
+    sim = await startSimulator();
+    const issued = await requestToken(sim, password(sim));
+    sim.invalidateTokens();
+    expect((await call(sim, issued.body.access_token, 'programs/list')).status).toBe(401);
+    const again = await requestToken(sim, {
+      client_id: 'flexvm',
+      grant_type: 'refresh_token',
+      refresh_token: issued.body.refresh_token,
+    });
+    expect(again.status).toBe(400);
+  });
 });
