@@ -71,6 +71,26 @@ describe('fortiflex-scaler apply', () => {
     expect(io.err).toMatch(/1 of 12 action\(s\) failed; the next run retries them/);
   });
 
+  it.each([
+    ['an undefined alias', 'mode: *nowhere\n', /: mode: \*nowhere — alias of an anchor that is not defined/],
+    [
+      'an alias bomb',
+      ['a: &a [x, x, x, x, x, x, x, x, x, x]', 'b: &b [*a, *a, *a, *a, *a, *a, *a, *a, *a, *a]']
+        .concat(['c', 'd', 'e'].map((n, i) => `${n}: &${n} [${Array(10).fill(`*${'bcd'[i]}`).join(', ')}]`))
+        .join('\n'),
+      /: d\[\d+\]: aliases expand the policy beyond 10000 values/,
+    ],
+    ['a collection key', 'rates:\n  ? [1, 2]\n  : 3\n', /: rates: a list or mapping used as a key/],
+  ])('exits 2 for a policy with %s, one line naming the path', async (_name, text, line) => {
+    const io = captureIo();
+    const code = await main(['node', 'fortiflex-scaler', 'apply', '--policy', policyFile(text)], io);
+    expect(code).toBe(2);
+    const lines = io.err.trimEnd().split('\n');
+    expect(lines[0]).toMatch(line);
+    expect(lines).toHaveLength(2);
+    expect(lines[1]).toMatch(/scaler\.policy\.yaml: invalid policy, 1 problem \(listed above\)$/);
+  });
+
   it('exits 2 for an invalid policy file, naming the file', async () => {
     const io = captureIo();
     const code = await main(['node', 'fortiflex-scaler', 'apply', '--policy', policyFile('rules: 3')], io);

@@ -3,7 +3,7 @@
  * resolved, or a {@link PolicyError} listing every problem found, each as
  * `path: "value" — problem; expected …`.
  */
-import { parseDocument } from 'yaml';
+import { isAlias, isCollection, isMap, isScalar, isSeq, parseDocument, type Document, type Node } from 'yaml';
 import type { z } from 'zod';
 import { policySchema, type PolicySchemaOutput } from './schema';
 import type { FortiFlexScope, Policy } from './types';
@@ -292,6 +292,86 @@ export function validatePolicy(value: unknown, source?: string): Policy {
 }
 
 /**
+ * Most nodes the document may hold once its aliases are expanded. A real policy has a few hundred; the
+ * bound stops alias chains that multiply ("billion laughs") before anything is expanded.
+ */
+export const MAX_EXPANDED_NODES = 10_000;
+
+/**
+ * Problems of the YAML structure that the schema never sees, each naming its path: an alias without an
+ * anchor, a list or mapping used as a mapping key (JS objects cannot hold it), and aliases that expand the
+ * document beyond {@link MAX_EXPANDED_NODES}.
+ */
+function structureIssues(doc: Document): PolicyIssue[] {
+  const issues: PolicyIssue[] = [];
+  const sizes = new Map<unknown, number>();
+  const inProgress = new Set<unknown>();
+  const cap = MAX_EXPANDED_NODES + 1;
+  /** Nodes under `node` with aliases expanded (capped), without reporting anything. */
+  const sizeOf = (node: unknown): number => {
+    if (isAlias(node)) return sizeOf(node.resolve(doc));
+    if (!isCollection(node)) return 1;
+    const known = sizes.get(node);
+    if (known !== undefined) return known;
+    if (inProgress.has(node)) return cap; // an alias inside its own anchor expands without end
+    inProgress.add(node);
+    let size = 1;
+    for (const item of node.items) {
+      const children = isMap(node) ? [(item as { value?: unknown }).value] : [item];
+      for (const child of children) size = Math.min(cap, size + sizeOf(child));
+    }
+    inProgress.delete(node);
+    sizes.set(node, size);
+    return size;
+  };
+  let total = 0;
+  let bombed = false;
+  const walk = (node: unknown, path: PathPart[]): void => {
+    if (bombed || node === null || node === undefined) return;
+    if (isAlias(node)) {
+      const target = node.resolve(doc);
+      if (!target) {
+        issues.push({
+          path: formatPath(path),
+          message: `*${node.source} — alias of an anchor that is not defined before it; expected "&${node.source}" on an earlier value`,
+        });
+        return;
+      }
+      total += sizeOf(target);
+    } else {
+      total += 1;
+    }
+    if (total > MAX_EXPANDED_NODES) {
+      bombed = true;
+      issues.push({
+        path: formatPath(path),
+        message: `aliases expand the policy beyond ${MAX_EXPANDED_NODES} values; expected a policy without multiplying alias chains`,
+      });
+      return;
+    }
+    if (isAlias(node)) return; // its target was checked where it is defined
+    if (isMap(node)) {
+      for (const pair of node.items) {
+        const key = isAlias(pair.key) ? pair.key.resolve(doc) : pair.key;
+        if (isCollection(key)) {
+          issues.push({
+            path: formatPath(path),
+            message: 'a list or mapping used as a key; expected plain keys such as names',
+          });
+          continue;
+        }
+        const name = isScalar(key) ? String(key.value) : String(key);
+        walk(pair.value, [...path, name]);
+      }
+    } else if (isSeq(node)) {
+      node.items.forEach((item, index) => walk(item, [...path, index]));
+    }
+  };
+  walk(doc.contents as Node | null, []);
+  return issues;
+}
+
+/**
  * Parses policy text, YAML or JSON (YAML 1.2, so JSON is accepted as is; `07:00` and `NO` stay strings),
  * and validates it. `fileName` only labels errors. Throws {@link PolicyError}.
  */
@@ -310,7 +390,18 @@ export function parsePolicy(source: string, fileName?: string): Policy {
       label,
     );
   }
-  const value: unknown = doc.toJS();
+  const structural = structureIssues(doc);
+  if (structural.length) throw new PolicyError(structural, label);
+  let value: unknown;
+  try {
+    value = doc.toJS();
+  } catch (error) {
+    // A backstop: structureIssues has already refused what the yaml library refuses here.
+    throw new PolicyError(
+      [{ path: '(policy)', message: `${(error as Error).message}; expected a plain YAML or JSON policy` }],
+      label,
+    );
+  }
   if (value === null || value === undefined) {
     throw new PolicyError(
       [{ path: '(policy)', message: 'empty — no content; expected a mapping with schedules and rules' }],
