@@ -1,5 +1,5 @@
 import { Command } from 'commander';
-import { afterAll, beforeAll, beforeEach, describe, expect, it, vi } from 'vitest';
+import { afterAll, beforeAll, beforeEach, describe, expect, inject, it, vi } from 'vitest';
 import { createApiRegistrar, type ApiClient } from '../../src/cli/commands/api';
 import { bufferIo, UsageError } from '../../src/cli/io';
 import { main } from '../../src/cli/main';
@@ -192,6 +192,24 @@ describe('API commands against the simulator', () => {
     expect(JSON.parse(bySerial.out)).toEqual([
       expect.objectContaining({ serialNumber: serial.serialNumber, accountId: 12345 }),
     ]);
+  });
+
+  it('shares one FortiFlex session between CLI runs when AzureWebJobsStorage is set', async () => {
+    sim.resetStats();
+    vi.stubEnv('AzureWebJobsStorage', inject('azuriteConnectionString'));
+    for (let run = 0; run < 3; run += 1) expect((await cli('programs', 'list')).code).toBe(0);
+    expect(sim.stats().logins).toBe(1);
+    vi.stubEnv('AzureWebJobsStorage', '');
+    for (let run = 0; run < 2; run += 1) expect((await cli('programs', 'list')).code).toBe(0);
+    expect(sim.stats().logins).toBe(3); // without storage, each run logs in on its own
+  });
+
+  it('exits 2 naming the setting when AzureWebJobsStorage is not a connection string', async () => {
+    vi.stubEnv('AzureWebJobsStorage', 'not-a-connection-string');
+    const { code, err } = await cli('programs', 'list');
+    expect(code).toBe(2);
+    expect(err).toMatch(/^fortiflex-scaler: AzureWebJobsStorage: expected a storage connection string/);
+    vi.stubEnv('AzureWebJobsStorage', '');
   });
 
   it('exits 1 with a one-line message for an API error and never prints the password', async () => {
