@@ -52,6 +52,27 @@ describe('status function', () => {
     expect(report.forecast.rules[0]).toMatchObject({ rule: 'branches' });
   });
 
+  it('shows a lastSafeMoment stop deferred to the timer run that will make it (SCALER_SCHEDULE)', async () => {
+    const policy = BRANCH_POLICY.replace(
+      '    offHours: stop',
+      '    offHours: stop\n    billing: { stopTiming: lastSafeMoment, marginMinutes: 60 }',
+    );
+    h = await startHarness({ policy });
+    const response = await createStatusHandler(async () => h!.deps)(
+      createHttpRequest({ path: '/api/status' }),
+      createContext('status').context,
+    );
+    const active = (response.jsonBody as StatusReport).rules[0]!.entitlements.filter(
+      (e) => e.actual === 'ACTIVE',
+    );
+    expect(active.length).toBeGreaterThan(0);
+    for (const row of active) {
+      expect(row.pendingAction).toBeUndefined();
+      // Saturday starts 07:00Z; the default schedule runs every 5 minutes: 06:00Z is the last run 60 min before.
+      expect(row.reason).toMatch(/deferred to the reconcile run at Sat 2026-10-24 08:00 Europe\/Berlin/);
+    }
+  });
+
   it('forecasts with tools/calc rates for configs the policy leaves out, asking only when one is missing', async () => {
     h = await startHarness();
     const status = async (deps: Harness['deps']) =>

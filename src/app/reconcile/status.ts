@@ -12,6 +12,7 @@ import {
   ptDay,
   ptDayStart,
   roundPoints,
+  runsAfter,
   renderTimelineSvg,
   ruleSelects,
   type Forecast,
@@ -145,7 +146,17 @@ export async function buildStatus(deps: AppDependencies, now: Date): Promise<Sta
   const found =
     needs.length > 0 && deps.rates ? await deps.rates.lookup(needs, now) : { rates: {}, notes: [] };
   const rates = found.rates;
-  const plan = planActions({ policy, entitlements, records: [...records.values()], now, schedules, rates });
+  // The same later runs as the reconcile timer, so a lastSafeMoment deferral reads as the timer will act.
+  const laterRuns = runsAfter(deps.settings.schedule, now);
+  const plan = planActions({
+    policy,
+    entitlements,
+    records: [...records.values()],
+    now,
+    schedules,
+    rates,
+    laterRuns,
+  });
   const lookups = {
     actions: new Map(plan.actions.map((a) => [a.serialNumber, a])),
     skipped: new Map(plan.skipped.map((s) => [s.serialNumber, s.reason])),
