@@ -27,6 +27,7 @@ export function createPoolWorker(
     const finalAttempt = dequeueCount >= (options.maxDequeueCount ?? MAX_DEQUEUE_COUNT);
     const { applyScaleMessage, parseScaleMessage, errorText, InvalidScaleMessageError } =
       await import('../app/scale.js');
+    const telemetry = await import('../lib/telemetry-runs.js');
     const deps = await resolve();
     let summary: { pool?: unknown; kind?: unknown; source?: unknown } = {};
     try {
@@ -44,10 +45,16 @@ export function createPoolWorker(
       );
       for (const failure of outcome.failed)
         context.warn(`pool ${outcome.pool}: ${failure.step.kind}: ${failure.error}`);
+      // Structured lines for the alert rules and the workbook (see src/lib/telemetry.ts).
+      const where = { runId: context.invocationId, at: deps.now().toISOString(), source: 'worker' as const };
+      for (const record of telemetry.poolTelemetry(outcome, where)) context.log(record.line);
     } catch (error) {
       const reason = errorText(error);
       context.warn(`poolWorker attempt ${dequeueCount}: ${reason}`);
       if (finalAttempt) {
+        const pool = typeof summary.pool === 'string' ? summary.pool : undefined;
+        const at = deps.now().toISOString();
+        context.log(telemetry.poisonMessageTelemetry({ runId: context.invocationId, at, pool, error }).line);
         await deps.store.audit
           .append({
             at: deps.now().toISOString(),

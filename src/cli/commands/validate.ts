@@ -67,10 +67,7 @@ export async function readPolicyCheck(
  * Writes each problem of an invalid policy to `io.stderr` (`<file>: <path>: <message>`, as `plan` does) and
  * returns the {@link UsageError} naming the count (exit 2).
  */
-export function reportPolicyProblems(
-  check: Extract<PolicyCheck, { valid: false }>,
-  io: CliIo,
-): UsageError {
+export function reportPolicyProblems(check: Extract<PolicyCheck, { valid: false }>, io: CliIo): UsageError {
   for (const issue of check.issues) io.stderr(`${check.file}: ${issue.path}: ${issue.message}\n`);
   const count = check.issues.length;
   return new UsageError(
