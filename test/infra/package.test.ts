@@ -1,18 +1,21 @@
 import fs from 'node:fs';
+import os from 'node:os';
 import path from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { bufferIo } from '../../src/cli/io';
+import { stagePackage, type StageResult } from '../../scripts/stage-package';
 import { ROOT, appSettingKeys, bicepFiles } from './support/bicep';
-import { coreToolsMatcher, gitignoreMatcher } from './support/funcignore';
+import { coreToolsMatcher, gitignoreMatcher, listFiles, publishSets } from './support/funcignore';
 import {
   type LoadResult,
-  type StagedPackage,
   expandMainGlob,
+  installedPackages,
   loadPackage,
+  packagesOnDisk,
   routeMatches,
-  stagePackage,
   triggerOf,
 } from './support/package';
-import { readme, readmeFunctions } from './support/project';
+import { readme, readmeFunctions, sourceFiles } from './support/project';
 
 /** The endpoints and triggers DESIGN §5 and docs/deploy.md promise (route prefix `api/`). */
 const HTTP_ENDPOINTS: { method: string; route: string; what: string }[] = [
@@ -58,38 +61,106 @@ function sampleSettings(): Record<string, string> {
   return { ...sample.Values, AzureWebJobsStorage: 'UseDevelopmentStorage=true' };
 }
 
-describe('the published package', () => {
-  let staged: StagedPackage;
+/** Root package.json. */
+const manifest = (): { main: string; devDependencies?: Record<string, string> } =>
+  JSON.parse(fs.readFileSync(path.join(ROOT, 'package.json'), 'utf8')) as {
+    main: string;
+    devDependencies?: Record<string, string>;
+  };
+
+/** `app.http(...)`, `app.timer(...)`, … calls in src/functions: the functions the package must register. */
+function registrationCalls(): number {
+  return sourceFiles()
+    .filter((file) => file.startsWith('src/functions/'))
+    .map((file) => fs.readFileSync(path.join(ROOT, file), 'utf8'))
+    .reduce((count, text) => count + [...text.matchAll(/^app\.(\w+)\(\s*'/gm)].length, 0);
+}
+
+describe('the staged deployment package (scripts/stage-package.ts)', () => {
+  let work: string;
+  let staged: StageResult;
+  let files: string[];
   let entryFiles: string[];
   let loaded: LoadResult;
+  const io = bufferIo();
 
-  beforeAll(() => {
-    staged = stagePackage();
-    const pkg = JSON.parse(fs.readFileSync(path.join(staged.dir, 'package.json'), 'utf8')) as {
-      main: string;
-    };
-    entryFiles = expandMainGlob(staged.dir, pkg.main);
+  beforeAll(async () => {
+    work = fs.mkdtempSync(path.join(os.tmpdir(), 'fortiflex-scaler-stage-'));
+    // The repository ships only the example; a deployment stages the operator's policy the same way.
+    staged = await stagePackage({
+      out: path.join(work, 'api'),
+      policy: 'scaler.policy.example.yaml',
+      policyPath: 'scaler.policy.yaml',
+      io,
+    });
+    files = listFiles(staged.dir, ['node_modules']);
+    entryFiles = expandMainGlob(staged.dir, manifest().main);
     loaded = loadPackage(staged.dir, entryFiles, sampleSettings());
   }, 300_000);
 
-  afterAll(() => staged?.cleanup());
+  afterAll(() => fs.rmSync(work, { recursive: true, force: true }));
 
-  it('builds with `tsc -p tsconfig.build.json`', () => {
-    expect(staged.build.status, staged.build.output.split('\n').slice(0, 20).join('\n')).toBe(0);
-  });
-
-  it('holds host.json, package.json and the compiled entry points at its root', () => {
-    expect(staged.both).toEqual(expect.arrayContaining(['host.json', 'package.json', 'dist/src/index.js']));
+  it('holds exactly the compiled app, host.json, package*.json, the policy and node_modules', () => {
+    expect(fs.readdirSync(staged.dir).sort()).toEqual(
+      [
+        '.funcignore',
+        'dist',
+        'host.json',
+        'node_modules',
+        'package-lock.json',
+        'package.json',
+        'scaler.policy.yaml',
+      ].sort(),
+    );
+    expect(files.filter((f) => !f.startsWith('dist/')).sort()).toEqual(
+      ['.funcignore', 'host.json', 'package-lock.json', 'package.json', 'scaler.policy.yaml'].sort(),
+    );
+    expect(files).toContain('dist/src/index.js');
     expect(entryFiles.length).toBeGreaterThan(1);
-    expect(entryFiles.every((file) => staged.both.includes(file))).toBe(true);
+    expect(entryFiles.every((file) => files.includes(file))).toBe(true);
+    expect(io.out).toMatch(/^policy scaler\.policy\.yaml: \d+ rule\(s\)/m);
   });
 
-  it('ships the example policy the docs start from', () => {
-    expect(staged.both).toContain('scaler.policy.example.yaml');
+  it('ships the policy it validated, byte for byte', () => {
+    expect(fs.readFileSync(path.join(staged.dir, 'scaler.policy.yaml'), 'utf8')).toBe(
+      fs.readFileSync(path.join(ROOT, 'scaler.policy.example.yaml'), 'utf8'),
+    );
+  });
+
+  it('leaves nothing out when azd or Core Tools zip it (its .funcignore ignores nothing)', () => {
+    const text = fs.readFileSync(path.join(staged.dir, '.funcignore'), 'utf8');
+    const core = coreToolsMatcher(text);
+    const git = gitignoreMatcher(text);
+    const everything = [...files, 'node_modules/@azure/functions/package.json'];
+    expect(everything.filter((f) => core(f) || git(f))).toEqual([]);
+  });
+
+  it('installs production dependencies only: no devDependency, no package the lock file marks dev', () => {
+    const lock = JSON.parse(fs.readFileSync(path.join(ROOT, 'package-lock.json'), 'utf8')) as {
+      packages: Record<string, { dev?: boolean }>;
+    };
+    const onDisk = packagesOnDisk(staged.dir);
+    expect(onDisk.length).toBeGreaterThan(10);
+    expect(onDisk).toContain('node_modules/@azure/functions');
+    const devOnly = onDisk.filter((key) => lock.packages[key]?.dev === true);
+    expect(devOnly, 'dev-only packages in the staged node_modules').toEqual([]);
+    expect(
+      onDisk.filter((key) => lock.packages[key] === undefined),
+      'not in package-lock.json',
+    ).toEqual([]);
+    // A devDependency may appear only as a transitive dependency of a production one (the lock says so).
+    const dev = Object.keys(manifest().devDependencies ?? {});
+    expect(dev).toEqual(expect.arrayContaining(['typescript', 'vitest', 'azurite']));
+    const shipped = dev.filter((name) => onDisk.includes(`node_modules/${name}`));
+    expect(shipped.filter((name) => lock.packages[`node_modules/${name}`]?.dev === true)).toEqual([]);
+    for (const heavy of ['typescript', 'vitest', 'azurite', 'eslint', 'tree-sitter-bicep', 'tsx'])
+      expect(onDisk, heavy).not.toContain(`node_modules/${heavy}`);
+    // npm's own record agrees with the disk.
+    expect([...installedPackages(staged.dir).keys()].sort()).toEqual(onDisk);
   });
 
   it('ships no tests, local settings, sources, maps or key material', () => {
-    const offenders = staged.either.flatMap((file) =>
+    const offenders = files.flatMap((file) =>
       FORBIDDEN_FILES.filter((rule) => rule.re.test(file)).map((rule) => `${file} (${rule.name})`),
     );
     expect(offenders).toEqual([]);
@@ -97,8 +168,8 @@ describe('the published package', () => {
 
   it('ships no secrets', () => {
     const offenders: string[] = [];
-    for (const file of staged.either) {
-      const text = fs.readFileSync(path.join(staged.allDir, file), 'utf8');
+    for (const file of files) {
+      const text = fs.readFileSync(path.join(staged.dir, file), 'utf8');
       for (const rule of SECRET_PATTERNS) if (rule.re.test(text)) offenders.push(`${file}: ${rule.name}`);
     }
     expect(offenders).toEqual([]);
@@ -108,10 +179,15 @@ describe('the published package', () => {
     expect(loaded.status, loaded.stderr.split('\n').slice(-15).join('\n')).toBe(0);
   });
 
-  it('registers the same functions with and without the Functions runtime', () => {
+  it('registers every function src/functions declares, with its own @azure/functions', () => {
     const names = loaded.registrations.map((r) => r.name).sort();
-    expect(names.length).toBeGreaterThan(0);
+    expect(names.length).toBe(registrationCalls());
+    expect(new Set(names).size).toBe(names.length);
     expect([...loaded.testModeNames].sort()).toEqual(names);
+    // Loaded from the package, not from the repository's node_modules.
+    expect(fs.existsSync(path.join(staged.dir, 'node_modules', '@azure', 'functions', 'package.json'))).toBe(
+      true,
+    );
   });
 
   it('registers every function the README lists', () => {
@@ -182,6 +258,86 @@ describe('the published package', () => {
         `${queue.name}: ${connection}__queueServiceUri`,
       ).toBe(true);
     }
+  });
+});
+
+describe('staging refuses what would fail at run time', () => {
+  const stageFails = async (options: Parameters<typeof stagePackage>[0]) => {
+    const io = bufferIo();
+    const error = await stagePackage({ ...options, io }).then(
+      () => undefined,
+      (e: unknown) => e as Error,
+    );
+    return { error, io };
+  };
+
+  it('fails without a policy, saying how to make one, and builds nothing', async () => {
+    const work = fs.mkdtempSync(path.join(os.tmpdir(), 'fortiflex-scaler-nopolicy-'));
+    try {
+      const out = path.join(work, 'api');
+      const { error } = await stageFails({ out, policy: 'no-such-policy.yaml' });
+      expect(error?.name).toBe('UsageError');
+      expect(error?.message).toMatch(
+        /no-such-policy\.yaml: no policy to deploy; copy scaler\.policy\.example\.yaml/,
+      );
+      expect(fs.existsSync(out)).toBe(false);
+    } finally {
+      fs.rmSync(work, { recursive: true, force: true });
+    }
+  });
+
+  it('fails on an invalid policy with every problem listed as `validate` lists them', async () => {
+    const work = fs.mkdtempSync(path.join(os.tmpdir(), 'fortiflex-scaler-badpolicy-'));
+    try {
+      const bad = path.join(work, 'bad.yaml');
+      const example = fs.readFileSync(path.join(ROOT, 'scaler.policy.example.yaml'), 'utf8');
+      fs.writeFileSync(bad, example.replace(/timezone: [A-Za-z/_]+/, 'timezone: CET'));
+      const out = path.join(work, 'api');
+      const { error, io } = await stageFails({ out, policy: bad });
+      expect(error?.name).toBe('UsageError');
+      expect(error?.message).toMatch(/invalid policy, \d+ problems? \(listed above\)/);
+      expect(io.err).toMatch(/bad\.yaml: schedules\.\w+\.timezone: .*CET/);
+      expect(fs.existsSync(out)).toBe(false);
+    } finally {
+      fs.rmSync(work, { recursive: true, force: true });
+    }
+  });
+
+  it('refuses a policy path outside the package and an output folder it did not make', async () => {
+    const outside = await stageFails({ policy: 'scaler.policy.example.yaml', policyPath: '../policy.yaml' });
+    expect(outside.error?.message).toMatch(
+      /SCALER_POLICY_PATH: "\.\.\/policy\.yaml" is not a path inside the package/,
+    );
+    const root = await stageFails({ policy: 'scaler.policy.example.yaml', out: ROOT });
+    expect(root.error?.message).toMatch(/must not be the project folder/);
+    const work = fs.mkdtempSync(path.join(os.tmpdir(), 'fortiflex-scaler-notours-'));
+    try {
+      fs.writeFileSync(path.join(work, 'keep.txt'), 'not a stage');
+      const taken = await stageFails({ policy: 'scaler.policy.example.yaml', out: work });
+      expect(taken.error?.message).toMatch(/not empty and not an earlier stage/);
+      expect(fs.existsSync(path.join(work, 'keep.txt'))).toBe(true);
+    } finally {
+      fs.rmSync(work, { recursive: true, force: true });
+    }
+  });
+});
+
+describe('the project folder .funcignore', () => {
+  const text = (): string => fs.readFileSync(path.join(ROOT, '.funcignore'), 'utf8');
+
+  it('keeps node_modules, as azd requires with remoteBuild: false', () => {
+    expect(gitignoreMatcher(text())('node_modules/@azure/functions/package.json')).toBe(false);
+    expect(coreToolsMatcher(text())('node_modules/@azure/functions/package.json')).toBe(false);
+  });
+
+  it('still keeps tests, sources, local settings and the stage out of a publish from the project folder', () => {
+    const { either } = publishSets(ROOT, text(), ['node_modules', '.git', 'dist', '.deploy']);
+    const offenders = either.flatMap((file) =>
+      FORBIDDEN_FILES.filter((rule) => rule.re.test(file)).map((rule) => `${file} (${rule.name})`),
+    );
+    expect(offenders).toEqual([]);
+    expect(gitignoreMatcher(text())('.deploy/api/host.json')).toBe(true);
+    expect(coreToolsMatcher(text())('.deploy/api/host.json')).toBe(true);
   });
 });
 
