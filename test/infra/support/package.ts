@@ -7,6 +7,19 @@ import fs from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
 
+/** Files that must not ship: tests, local settings, environment files, key material, tooling. */
+export const FORBIDDEN_FILES: { name: string; re: RegExp }[] = [
+  { name: 'test directory', re: /^(test|tests|__tests__|bench)\// },
+  { name: 'test file', re: /\.(test|spec)\.[cm]?[jt]s$/ },
+  { name: 'local settings', re: /(^|\/)local\.settings(\.[^/]*)?\.json$/ },
+  { name: 'environment file', re: /(^|\/)\.env(\.|$)/ },
+  { name: 'key material', re: /\.(pem|pfx|p12|key)$/ },
+  { name: 'TypeScript source', re: /^src\/.*\.ts$/ },
+  { name: 'coverage report', re: /^coverage\// },
+  { name: 'Azurite data', re: /(^|\/)__(azurite_db|blobstorage|queuestorage)/ },
+  { name: 'source map', re: /\.map$/ },
+];
+
 /** One npm package in a lock file's `packages` map. */
 interface LockEntry {
   version?: string;
