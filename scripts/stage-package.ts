@@ -7,7 +7,8 @@
  *
  * 1. Checks the policy (the file the app reads: `SCALER_POLICY_PATH`, default `scaler.policy.yaml`, or
  *    `--policy FILE`) exactly as `fortiflex-scaler validate` does; a missing or invalid policy stops here.
- * 2. Compiles `tsconfig.build.json` into `<out>/dist` (fresh: no stale output of deleted sources, no maps).
+ * 2. Compiles `tsconfig.build.json` into `<out>/dist` (fresh: no stale output of deleted sources, no maps)
+ *    and drops what never runs in Azure (the CLI, the simulators, dev helpers).
  * 3. Copies `host.json`, `package.json`, `package-lock.json` and the policy (at `SCALER_POLICY_PATH`).
  * 4. Installs the production dependencies there: `npm ci --omit=dev --ignore-scripts`.
  *
@@ -27,6 +28,9 @@ export const DEFAULT_OUT = path.join('.deploy', 'api');
 
 /** Files copied from the project root as they are. */
 export const STAGED_FILES = ['host.json', 'package.json', 'package-lock.json'] as const;
+
+/** Compiled folders of src/ that never run in Azure (the command line, the simulators, dev helpers). */
+export const NOT_DEPLOYED = ['cli', 'simulator', 'dev'] as const;
 
 /** First line of the `.funcignore` written into the stage; also marks a folder this script may clear. */
 export const STAGE_MARKER = '# Staged by scripts/stage-package.ts: this folder holds only what runs.';
@@ -182,6 +186,8 @@ export async function stagePackage(options: StageOptions = {}): Promise<StageRes
     root,
     'tsc -p tsconfig.build.json',
   );
+  for (const folder of NOT_DEPLOYED)
+    fs.rmSync(path.join(dir, 'dist', 'src', folder), { recursive: true, force: true });
   for (const file of STAGED_FILES) fs.copyFileSync(path.join(root, file), path.join(dir, file));
   const policyTarget = path.join(dir, ...policyPath.split('/'));
   fs.mkdirSync(path.dirname(policyTarget), { recursive: true });

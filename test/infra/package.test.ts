@@ -3,7 +3,7 @@ import os from 'node:os';
 import path from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { bufferIo } from '../../src/cli/io';
-import { stagePackage, type StageResult } from '../../scripts/stage-package';
+import { NOT_DEPLOYED, stagePackage, type StageResult } from '../../scripts/stage-package';
 import { ROOT, appSettingKeys, bicepFiles } from './support/bicep';
 import { coreToolsMatcher, gitignoreMatcher, listFiles } from './support/funcignore';
 import {
@@ -104,6 +104,13 @@ describe('the staged deployment package (scripts/stage-package.ts)', () => {
       ['.funcignore', 'host.json', 'package-lock.json', 'package.json', 'scaler.policy.yaml'].sort(),
     );
     expect(files).toContain('dist/src/index.js');
+    // The command line, the simulators and dev helpers never run in Azure (loading below proves the app
+    // does not need them).
+    for (const folder of NOT_DEPLOYED)
+      expect(
+        files.some((f) => f.startsWith(`dist/src/${folder}/`)),
+        folder,
+      ).toBe(false);
     expect(entryFiles.length).toBeGreaterThan(1);
     expect(entryFiles.every((file) => files.includes(file))).toBe(true);
     expect(io.out).toMatch(/^policy scaler\.policy\.yaml: \d+ rule\(s\)/m);
