@@ -8,6 +8,7 @@ import path from 'node:path';
 import { describe, expect, it } from 'vitest';
 import { parse as parseYaml } from 'yaml';
 import { DEFAULT_OUT } from '../../scripts/stage-package';
+import { TELEMETRY_FIELDS } from '../../src/lib/telemetry';
 import { ROOT } from './support/bicep';
 import { backticked, markdownSection } from './support/project';
 
@@ -183,6 +184,18 @@ describe('the guides', () => {
     expect(names).toHaveLength(4);
     for (const name of names) expect(alerts).toContain(`**${name}**`);
     expect(markdownSection(ops, /STOPPED/)).toMatch(/pairing|Pairing/);
+  });
+
+  it('operations guide lists every telemetry event with exactly its fields', () => {
+    const section = markdownSection(read('docs/operations.md'), /^Telemetry$/)!;
+    for (const [event, fields] of Object.entries(TELEMETRY_FIELDS)) {
+      const row = section.split('\n').find((line) => line.startsWith(`| \`${event}\``));
+      expect(row, event).toBeDefined();
+      const documented = [...backticked(row!.split('|')[3]!.replace(/\([^)]*\)/g, ''))].filter((name) =>
+        /^[a-z]/.test(name),
+      );
+      expect(documented.sort(), event).toEqual([...fields].sort());
+    }
   });
 
   it('host.json keeps traces out of sampling, so the alerts see every line', () => {
