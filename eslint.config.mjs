@@ -3,7 +3,7 @@ import js from '@eslint/js';
 import tseslint from 'typescript-eslint';
 
 export default tseslint.config(
-  { ignores: ['dist/', 'node_modules/', 'coverage/', '__azurite*', '**/*.js', '**/*.mjs'] },
+  { ignores: ['dist/', '.deploy/', 'node_modules/', 'coverage/', '__azurite*', '**/*.js', '**/*.mjs'] },
   js.configs.recommended,
   ...tseslint.configs.recommended,
   {

@@ -58,8 +58,8 @@ param fortiflexApiPassword string = ''
 @description('Optional: HMAC key for generic scale webhooks to store in Key Vault at deployment.')
 param webhookHmacKey string = ''
 
-@description('Optional: resource ID of a FortiGate VM scale set the app may read (Reader on that scale set only); empty = none.')
-param scaleSetResourceId string = ''
+@description('Optional: resource IDs of the FortiGate VM scale sets of the policy\'s pools (one per pool that names a scaleSet); the app gets Reader on each of them only. From azd: SCALE_SET_RESOURCE_IDS as a JSON array.')
+param scaleSetResourceIds array = []
 
 @description('Optional: object ID of a user or group granted Key Vault Secrets Officer on the vault, to write the FortiFlex credentials; empty = none.')
 param secretsOfficerPrincipalId string = ''
@@ -69,8 +69,29 @@ param secretsOfficerPrincipalId string = ''
   'Group'
   'ServicePrincipal'
 ])
-@description('Principal type of secretsOfficerPrincipalId.')
+@description('Principal type of secretsOfficerPrincipalId (ServicePrincipal for a deployment identity). From azd: SECRETS_OFFICER_PRINCIPAL_TYPE.')
 param secretsOfficerPrincipalType string = 'User'
+
+@description('Optional: object ID of a user or group that reads the audit with `fortiflex-scaler audit` (Storage Table Data Reader on the state storage account; shared keys are off, so a person needs a data-plane role); empty = none.')
+param auditReaderPrincipalId string = ''
+
+@allowed([
+  'User'
+  'Group'
+  'ServicePrincipal'
+])
+@description('Principal type of auditReaderPrincipalId.')
+param auditReaderPrincipalType string = 'User'
+
+@description('E-mail addresses that receive the alerts (action group). From azd: ALERT_EMAIL_ADDRESSES as a JSON array.')
+param alertEmailAddresses array = []
+
+@secure()
+@description('Optional: webhook URL (Teams Workflows, a ticketing system) that also receives the alerts, in the common alert schema. From azd: ALERT_WEBHOOK_URL.')
+param alertWebhookUrl string = ''
+
+@description('Evaluate the alert rules; false deploys them disabled.')
+param alertsEnabled bool = true
 
 @minValue(40)
 @maxValue(1000)
@@ -87,13 +108,6 @@ var tags = {
 }
 var appName = !empty(functionAppName) ? functionAppName : '${abbrs.webSitesFunctions}${resourceToken}'
 var deploymentContainerName = 'app-package-${take(appName, 32)}-${take(resourceToken, 7)}'
-// A placeholder ID keeps the scope expression valid when no scale set is given (the module is skipped then).
-var scaleSetIdParts = split(
-  !empty(scaleSetResourceId)
-    ? scaleSetResourceId
-    : '/subscriptions/${subscription().subscriptionId}/resourceGroups/none/providers/Microsoft.Compute/virtualMachineScaleSets/none',
-  '/'
-)
 var hmacSecretName = !empty(webhookHmacSecretName)
   ? webhookHmacSecretName
   : (!empty(webhookHmacKey) ? 'webhook-hmac-key' : '')
@@ -143,6 +157,7 @@ module storage 'br/public:avm/res/storage/storage-account:0.8.3' = {
     kind: 'StorageV2'
     allowBlobPublicAccess: false
     allowSharedKeyAccess: false
+    allowCrossTenantReplication: false
     minimumTlsVersion: 'TLS1_2'
     dnsEndpointType: 'Standard'
     publicNetworkAccess: 'Enabled'
@@ -150,7 +165,12 @@ module storage 'br/public:avm/res/storage/storage-account:0.8.3' = {
       defaultAction: 'Allow'
       bypass: 'AzureServices'
     }
+    // Giving the module a blobServices object replaces its defaults, so soft delete is stated here.
     blobServices: {
+      deleteRetentionPolicyEnabled: true
+      deleteRetentionPolicyDays: 7
+      containerDeleteRetentionPolicyEnabled: true
+      containerDeleteRetentionPolicyDays: 7
       containers: [
         {
           name: deploymentContainerName
@@ -169,6 +189,10 @@ module vault 'br/public:avm/res/key-vault/vault:0.13.3' = {
     tags: tags
     sku: 'standard'
     enableRbacAuthorization: true
+    // The module defaults these to true; nothing here deploys VMs or templates with the vault's secrets.
+    enableVaultForDeployment: false
+    enableVaultForTemplateDeployment: false
+    enableVaultForDiskEncryption: false
     enableSoftDelete: true
     softDeleteRetentionInDays: 7
     enablePurgeProtection: keyVaultPurgeProtection
@@ -211,6 +235,8 @@ module appInsights 'br/public:avm/res/insights/component:0.6.0' = {
     tags: tags
     workspaceResourceId: logAnalytics.outputs.resourceId
     disableLocalAuth: true
+    // The module defaults to keeping client IP addresses; mask them.
+    disableIpMasking: false
   }
 }
 
@@ -224,18 +250,22 @@ module rbac './modules/rbac.bicep' = {
     appPrincipalId: identity.outputs.principalId
     secretsOfficerPrincipalId: secretsOfficerPrincipalId
     secretsOfficerPrincipalType: secretsOfficerPrincipalType
+    auditReaderPrincipalId: auditReaderPrincipalId
+    auditReaderPrincipalType: auditReaderPrincipalType
   }
 }
 
-// Reader on one scale set, in whatever resource group (same subscription) it lives in.
-module scaleSetReader './modules/scale-set-reader.bicep' = if (!empty(scaleSetResourceId)) {
-  name: 'scaleSetReader'
-  scope: resourceGroup(scaleSetIdParts[2], scaleSetIdParts[4])
-  params: {
-    scaleSetName: last(scaleSetIdParts)
-    principalId: identity.outputs.principalId
+// Reader on each pool's scale set, in whatever subscription and resource group it lives in.
+module scaleSetReaders './modules/scale-set-reader.bicep' = [
+  for (scaleSetId, i) in scaleSetResourceIds: {
+    name: 'scaleSetReader-${i}'
+    scope: resourceGroup(split(scaleSetId, '/')[2], split(scaleSetId, '/')[4])
+    params: {
+      scaleSetName: last(split(scaleSetId, '/'))
+      principalId: identity.outputs.principalId
+    }
   }
-}
+]
 
 module api './modules/api.bicep' = {
   name: 'api'
@@ -251,28 +281,38 @@ module api './modules/api.bicep' = {
     identityClientId: identity.outputs.clientId
     appInsightsConnectionString: appInsights.outputs.connectionString
     maximumInstanceCount: maximumInstanceCount
-    appSettings: union(
-      {
-        FORTIFLEX_API_URL: fortiflexApiUrl
-        FORTIFLEX_AUTH_URL: fortiflexAuthUrl
-        KEY_VAULT_URL: vault.outputs.uri
-        FORTIFLEX_USERNAME_SECRET: fortiflexUsernameSecretName
-        FORTIFLEX_PASSWORD_SECRET: fortiflexPasswordSecretName
-        SCALER_POLICY_PATH: scalerPolicyPath
-        SCALER_DRY_RUN: scalerDryRun ? 'true' : 'false'
-        SCALER_SCHEDULE: scalerSchedule
-      },
-      empty(hmacSecretName)
-        ? {}
-        : {
-            WEBHOOK_HMAC_SECRET: hmacSecretName
-          }
-    )
+    // The site module merges these into the app's current settings, so a setting left out would keep its
+    // old value: optional ones are always written, empty when unset (the app treats empty as unset).
+    appSettings: {
+      FORTIFLEX_API_URL: fortiflexApiUrl
+      FORTIFLEX_AUTH_URL: fortiflexAuthUrl
+      KEY_VAULT_URL: vault.outputs.uri
+      FORTIFLEX_USERNAME_SECRET: fortiflexUsernameSecretName
+      FORTIFLEX_PASSWORD_SECRET: fortiflexPasswordSecretName
+      SCALER_POLICY_PATH: scalerPolicyPath
+      SCALER_DRY_RUN: scalerDryRun ? 'true' : 'false'
+      SCALER_SCHEDULE: scalerSchedule
+      WEBHOOK_HMAC_SECRET: hmacSecretName
+    }
   }
   // The host needs its storage roles before its first start.
   dependsOn: [
     rbac
   ]
+}
+
+module monitoring './modules/monitoring.bicep' = {
+  name: 'monitoring'
+  scope: rg
+  params: {
+    location: location
+    tags: tags
+    appInsightsId: appInsights.outputs.resourceId
+    baseName: resourceToken
+    emailAddresses: alertEmailAddresses
+    webhookUrl: alertWebhookUrl
+    alertsEnabled: alertsEnabled
+  }
 }
 
 output AZURE_LOCATION string = location
@@ -287,3 +327,5 @@ output AZURE_KEY_VAULT_ENDPOINT string = vault.outputs.uri
 output AZURE_STORAGE_ACCOUNT_NAME string = storage.outputs.name
 output AZURE_MANAGED_IDENTITY_CLIENT_ID string = identity.outputs.clientId
 output APPLICATIONINSIGHTS_NAME string = appInsights.outputs.name
+output AZURE_ACTION_GROUP_ID string = monitoring.outputs.actionGroupId
+output AZURE_WORKBOOK_ID string = monitoring.outputs.workbookId

@@ -1,6 +1,7 @@
 // The Function App on the Flex Consumption plan (Linux, Node 22), running as the user-assigned identity.
 // Flex rejects or ignores FUNCTIONS_WORKER_RUNTIME, FUNCTIONS_EXTENSION_VERSION, WEBSITE_RUN_FROM_PACKAGE,
-// WEBSITE_TIME_ZONE and TZ: runtime and package come from functionAppConfig, and schedules are UTC.
+// WEBSITE_TIME_ZONE and TZ: runtime and package come from functionAppConfig, and schedules are UTC. It also
+// must not set siteConfig.alwaysOn or siteConfig.ftpsState.
 param name string
 param location string
 param tags object
@@ -80,11 +81,20 @@ module site 'br/public:avm/res/web/site:0.15.1' = {
         version: '22'
       }
     }
+    // Only minTlsVersion: Flex Consumption must not set alwaysOn or ftpsState (ARM rejects FtpsState for Flex
+    // sites), and this object replaces the module's defaults (alwaysOn: true, ftpsState: 'FtpsOnly').
     siteConfig: {
-      alwaysOn: false
       minTlsVersion: '1.2'
-      ftpsState: 'Disabled'
     }
+    // Deployments authenticate with Entra ID (azd and Core Tools publish with a bearer token), so SCM basic
+    // auth stays off. Flex has no FTP endpoint, so there is no FTP policy to set.
+    basicPublishingCredentialsPolicies: [
+      {
+        name: 'scm'
+        allow: false
+      }
+    ]
+    // Merged into the app's current settings by the module (existing keys that are not listed here stay).
     appSettingsKeyValuePairs: union(appSettings, hostSettings)
   }
 }

@@ -17,6 +17,16 @@ param secretsOfficerPrincipalId string = ''
 ])
 param secretsOfficerPrincipalType string = 'User'
 
+@description('Optional user or group that reads the audit table with the CLI (shared keys are off); empty = none.')
+param auditReaderPrincipalId string = ''
+
+@allowed([
+  'User'
+  'Group'
+  'ServicePrincipal'
+])
+param auditReaderPrincipalType string = 'User'
+
 var roles = {
   // Functions host: timer schedule monitor and singleton locks, deployment package; state: lease blobs.
   storageBlobDataOwner: 'b7e6dc6d-f1e8-4753-8033-0f276bb0955b'
@@ -30,6 +40,8 @@ var roles = {
   monitoringMetricsPublisher: '3913510d-42f4-4e42-8a64-420c390055eb'
   // For the operator only (optional): write secrets.
   keyVaultSecretsOfficer: 'b86a8fe4-44ce-4948-aee5-eccb2c155cd7'
+  // For the operator only (optional): read the audit (and the other state tables) with the CLI.
+  storageTableDataReader: '76199698-9eea-4c19-bc75-cec21354c6b6'
 }
 
 resource storageAccount 'Microsoft.Storage/storageAccounts@2023-05-01' existing = {
@@ -110,5 +122,15 @@ resource secretsOfficer 'Microsoft.Authorization/roleAssignments@2022-04-01' = i
     roleDefinitionId: subscriptionResourceId('Microsoft.Authorization/roleDefinitions', roles.keyVaultSecretsOfficer)
     principalId: secretsOfficerPrincipalId
     principalType: secretsOfficerPrincipalType
+  }
+}
+
+resource auditReader 'Microsoft.Authorization/roleAssignments@2022-04-01' = if (!empty(auditReaderPrincipalId)) {
+  name: guid(storageAccount.id, auditReaderPrincipalId, roles.storageTableDataReader)
+  scope: storageAccount
+  properties: {
+    roleDefinitionId: subscriptionResourceId('Microsoft.Authorization/roleDefinitions', roles.storageTableDataReader)
+    principalId: auditReaderPrincipalId
+    principalType: auditReaderPrincipalType
   }
 }

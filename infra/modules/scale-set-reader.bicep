@@ -1,5 +1,5 @@
-// Reader on one VM scale set (deployed into the scale set's own resource group), so the app can read its
-// capacity and instances. Nothing else in that resource group becomes visible to the app.
+// Reader on one VM scale set (deployed into the scale set's own resource group, once per pool's scale set),
+// so the app can read its capacity and instances. Nothing else in that resource group becomes visible to it.
 @description('Name of the scale set in this resource group.')
 param scaleSetName string
 

@@ -21,12 +21,17 @@ export function createPoolWorker(
   return async function poolWorker(message: unknown, context: InvocationContext): Promise<void> {
     const dequeueCount = Number(context.triggerMetadata?.dequeueCount ?? 1);
     const finalAttempt = dequeueCount >= (options.maxDequeueCount ?? MAX_DEQUEUE_COUNT);
-    const [{ applyScaleMessage }, { parseScaleMessage, InvalidScaleMessageError }, { auditBestEffort }] =
-      await Promise.all([
-        import('../app/pools/worker.js'),
-        import('../app/pools/message.js'),
-        import('../app/pools/records.js'),
-      ]);
+    const [
+      { applyScaleMessage },
+      { parseScaleMessage, InvalidScaleMessageError },
+      { auditBestEffort },
+      telemetry,
+    ] = await Promise.all([
+      import('../app/pools/worker.js'),
+      import('../app/pools/message.js'),
+      import('../app/pools/records.js'),
+      import('../lib/telemetry-runs.js'),
+    ]);
     const deps = await resolve();
     let summary: { pool?: unknown; kind?: unknown; source?: unknown } = {};
     try {
@@ -44,17 +49,23 @@ export function createPoolWorker(
       );
       for (const failure of outcome.failed)
         context.warn(`pool ${outcome.pool}: ${failure.step.kind}: ${failure.error}`);
+      // Structured lines for the alert rules and the workbook (see src/lib/telemetry.ts).
+      const where = { runId: context.invocationId, at: deps.now().toISOString(), source: 'worker' as const };
+      for (const record of telemetry.poolTelemetry(outcome, where)) context.log(record.line);
     } catch (error) {
       const reason = errorMessage(error);
       context.warn(`poolWorker attempt ${dequeueCount}: ${reason}`);
       if (finalAttempt) {
+        const pool = typeof summary.pool === 'string' ? summary.pool : undefined;
+        const at = deps.now().toISOString();
+        context.log(telemetry.poisonMessageTelemetry({ runId: context.invocationId, at, pool, error }).line);
         await auditBestEffort(deps.store, {
-          at: deps.now().toISOString(),
+          at,
           runId: context.invocationId,
           actor: 'scale',
           action: 'poisonMessage',
           outcome: 'failed',
-          ...(typeof summary.pool === 'string' ? { pool: summary.pool } : {}),
+          ...(pool !== undefined ? { pool } : {}),
           reason:
             error instanceof InvalidScaleMessageError
               ? `malformed message moved to the poison queue after ${dequeueCount} attempts`

@@ -13,9 +13,10 @@ import { fromEnvironment, type DependencyResolver } from './http';
 /** Builds the timer handler over `resolve` (tests pass their own dependencies). */
 export function createReconcileHandler(resolve: DependencyResolver = fromEnvironment) {
   return async function reconcileTimer(timer: Timer, context: InvocationContext): Promise<void> {
-    const [{ runReconcile }, { formatSummaryLine }] = await Promise.all([
+    const [{ runReconcile }, { formatSummaryLine }, telemetry] = await Promise.all([
       import('../app/reconcile/reconcile.js'),
       import('../app/reconcile/run-summary.js'),
+      import('../lib/telemetry-runs.js'),
     ]);
     try {
       // Inside the try: a bad setting or an unreachable Key Vault is logged as one line like any other failure.
@@ -23,6 +24,8 @@ export function createReconcileHandler(resolve: DependencyResolver = fromEnviron
       const now = deps.now();
       const summary = await runReconcile(deps, now, { actor: 'reconcile', log: (line) => context.log(line) });
       context.log(`${formatSummaryLine(summary)} (isPastDue=${timer?.isPastDue === true})`);
+      // Structured lines for the alert rules and the workbook (see src/lib/telemetry.ts).
+      for (const record of telemetry.runTelemetry(summary, 'timer')) context.log(record.line);
       for (const error of summary.errors) {
         context.warn(
           `reconcile ${summary.runId} ${error.stage}${error.serialNumber ? ` ${error.serialNumber}` : ''}: ${error.message}`,
@@ -31,6 +34,9 @@ export function createReconcileHandler(resolve: DependencyResolver = fromEnviron
     } catch (error) {
       context.error(
         `reconcile failed (isPastDue=${timer?.isPastDue === true}): ${errorMessage(error, 1000)}`,
+      );
+      context.log(
+        telemetry.runFailedTelemetry({ at: new Date().toISOString(), trigger: 'timer', error }).line,
       );
       throw error;
     }

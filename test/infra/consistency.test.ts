@@ -39,6 +39,8 @@ const ROLES = {
   storageTableDataContributor: '0a9a7e1f-b9d0-4cc4-a60d-0319b160aaa3',
   keyVaultSecretsUser: '4633458b-17de-408a-b874-0445c86b69e6',
   keyVaultSecretsOfficer: 'b86a8fe4-44ce-4948-aee5-eccb2c155cd7',
+  // Operator only (optional auditReaderPrincipalId): `fortiflex-scaler audit` with shared keys off.
+  storageTableDataReader: '76199698-9eea-4c19-bc75-cec21354c6b6',
   monitoringMetricsPublisher: '3913510d-42f4-4e42-8a64-420c390055eb',
   reader: 'acdd72a7-3385-48ef-bd42-f606fba81ae7',
 } as const;

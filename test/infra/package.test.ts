@@ -1,18 +1,22 @@
 import fs from 'node:fs';
+import os from 'node:os';
 import path from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { bufferIo } from '../../src/cli/io';
+import { NOT_DEPLOYED, stagePackage, type StageResult } from '../../scripts/stage-package';
 import { ROOT, appSettingKeys, bicepFiles } from './support/bicep';
-import { coreToolsMatcher, gitignoreMatcher } from './support/funcignore';
+import { coreToolsMatcher, gitignoreMatcher, listFiles } from './support/funcignore';
 import {
   type LoadResult,
-  type StagedPackage,
+  FORBIDDEN_FILES,
   expandMainGlob,
+  installedPackages,
   loadPackage,
+  packagesOnDisk,
   routeMatches,
-  stagePackage,
   triggerOf,
 } from './support/package';
-import { readme, readmeFunctions } from './support/project';
+import { readme, readmeFunctions, sourceFiles } from './support/project';
 
 /** The endpoints and triggers DESIGN §5 and docs/deploy.md promise (route prefix `api/`). */
 const HTTP_ENDPOINTS: { method: string; route: string; what: string }[] = [
@@ -37,19 +41,6 @@ const SECRET_PATTERNS: { name: string; re: RegExp }[] = [
   { name: 'GitHub token', re: /\bgh[pousr]_[A-Za-z0-9]{30,}/ },
 ];
 
-/** Files that must not ship: tests, local settings, environment files, key material, tooling. */
-const FORBIDDEN_FILES: { name: string; re: RegExp }[] = [
-  { name: 'test directory', re: /^(test|tests|__tests__|bench)\// },
-  { name: 'test file', re: /\.(test|spec)\.[cm]?[jt]s$/ },
-  { name: 'local settings', re: /(^|\/)local\.settings(\.[^/]*)?\.json$/ },
-  { name: 'environment file', re: /(^|\/)\.env(\.|$)/ },
-  { name: 'key material', re: /\.(pem|pfx|p12|key)$/ },
-  { name: 'TypeScript source', re: /^src\/.*\.ts$/ },
-  { name: 'coverage report', re: /^coverage\// },
-  { name: 'Azurite data', re: /(^|\/)__(azurite_db|blobstorage|queuestorage)/ },
-  { name: 'source map', re: /\.map$/ },
-];
-
 /** Settings local runs use, as the host would provide them (no network is touched at load time). */
 function sampleSettings(): Record<string, string> {
   const sample = JSON.parse(fs.readFileSync(path.join(ROOT, 'local.settings.sample.json'), 'utf8')) as {
@@ -58,38 +49,113 @@ function sampleSettings(): Record<string, string> {
   return { ...sample.Values, AzureWebJobsStorage: 'UseDevelopmentStorage=true' };
 }
 
-describe('the published package', () => {
-  let staged: StagedPackage;
+/** Root package.json. */
+const manifest = (): { main: string; devDependencies?: Record<string, string> } =>
+  JSON.parse(fs.readFileSync(path.join(ROOT, 'package.json'), 'utf8')) as {
+    main: string;
+    devDependencies?: Record<string, string>;
+  };
+
+/** `app.http(...)`, `app.timer(...)`, … calls in src/functions: the functions the package must register. */
+function registrationCalls(): number {
+  return sourceFiles()
+    .filter((file) => file.startsWith('src/functions/'))
+    .map((file) => fs.readFileSync(path.join(ROOT, file), 'utf8'))
+    .reduce((count, text) => count + [...text.matchAll(/^app\.(\w+)\(\s*'/gm)].length, 0);
+}
+
+describe('the staged deployment package (scripts/stage-package.ts)', () => {
+  let work: string;
+  let staged: StageResult;
+  let files: string[];
   let entryFiles: string[];
   let loaded: LoadResult;
+  const io = bufferIo();
 
-  beforeAll(() => {
-    staged = stagePackage();
-    const pkg = JSON.parse(fs.readFileSync(path.join(staged.dir, 'package.json'), 'utf8')) as {
-      main: string;
-    };
-    entryFiles = expandMainGlob(staged.dir, pkg.main);
+  beforeAll(async () => {
+    work = fs.mkdtempSync(path.join(os.tmpdir(), 'fortiflex-scaler-stage-'));
+    // The repository ships only the example; a deployment stages the operator's policy the same way.
+    staged = await stagePackage({
+      out: path.join(work, 'api'),
+      policy: 'scaler.policy.example.yaml',
+      policyPath: 'scaler.policy.yaml',
+      io,
+    });
+    files = listFiles(staged.dir, ['node_modules']);
+    entryFiles = expandMainGlob(staged.dir, manifest().main);
     loaded = loadPackage(staged.dir, entryFiles, sampleSettings());
   }, 300_000);
 
-  afterAll(() => staged?.cleanup());
+  afterAll(() => fs.rmSync(work, { recursive: true, force: true }));
 
-  it('builds with `tsc -p tsconfig.build.json`', () => {
-    expect(staged.build.status, staged.build.output.split('\n').slice(0, 20).join('\n')).toBe(0);
-  });
-
-  it('holds host.json, package.json and the compiled entry points at its root', () => {
-    expect(staged.both).toEqual(expect.arrayContaining(['host.json', 'package.json', 'dist/src/index.js']));
+  it('holds exactly the compiled app, host.json, package*.json, the policy and node_modules', () => {
+    expect(fs.readdirSync(staged.dir).sort()).toEqual(
+      [
+        '.funcignore',
+        'dist',
+        'host.json',
+        'node_modules',
+        'package-lock.json',
+        'package.json',
+        'scaler.policy.yaml',
+      ].sort(),
+    );
+    expect(files.filter((f) => !f.startsWith('dist/')).sort()).toEqual(
+      ['.funcignore', 'host.json', 'package-lock.json', 'package.json', 'scaler.policy.yaml'].sort(),
+    );
+    expect(files).toContain('dist/src/index.js');
+    // The command line, the simulators and dev helpers never run in Azure (loading below proves the app
+    // does not need them).
+    for (const folder of NOT_DEPLOYED)
+      expect(
+        files.some((f) => f.startsWith(`dist/src/${folder}/`)),
+        folder,
+      ).toBe(false);
     expect(entryFiles.length).toBeGreaterThan(1);
-    expect(entryFiles.every((file) => staged.both.includes(file))).toBe(true);
+    expect(entryFiles.every((file) => files.includes(file))).toBe(true);
+    expect(io.out).toMatch(/^policy scaler\.policy\.yaml: \d+ rule\(s\)/m);
   });
 
-  it('ships the example policy the docs start from', () => {
-    expect(staged.both).toContain('scaler.policy.example.yaml');
+  it('ships the policy it validated, byte for byte', () => {
+    expect(fs.readFileSync(path.join(staged.dir, 'scaler.policy.yaml'), 'utf8')).toBe(
+      fs.readFileSync(path.join(ROOT, 'scaler.policy.example.yaml'), 'utf8'),
+    );
+  });
+
+  it('leaves nothing out when azd or Core Tools zip it (its .funcignore ignores nothing)', () => {
+    const text = fs.readFileSync(path.join(staged.dir, '.funcignore'), 'utf8');
+    const core = coreToolsMatcher(text);
+    const git = gitignoreMatcher(text);
+    const everything = [...files, 'node_modules/@azure/functions/package.json'];
+    expect(everything.filter((f) => core(f) || git(f))).toEqual([]);
+  });
+
+  it('installs production dependencies only: no devDependency, no package the lock file marks dev', () => {
+    const lock = JSON.parse(fs.readFileSync(path.join(ROOT, 'package-lock.json'), 'utf8')) as {
+      packages: Record<string, { dev?: boolean }>;
+    };
+    const onDisk = packagesOnDisk(staged.dir);
+    expect(onDisk.length).toBeGreaterThan(10);
+    expect(onDisk).toContain('node_modules/@azure/functions');
+    const devOnly = onDisk.filter((key) => lock.packages[key]?.dev === true);
+    expect(devOnly, 'dev-only packages in the staged node_modules').toEqual([]);
+    expect(
+      onDisk.filter((key) => lock.packages[key] === undefined),
+      'not in package-lock.json',
+    ).toEqual([]);
+    // A devDependency may appear only as a transitive dependency of a production one (the lock says so).
+    const dev = Object.keys(manifest().devDependencies ?? {});
+    expect(dev).toEqual(expect.arrayContaining(['typescript', 'vitest', 'azurite']));
+    const shipped = dev.filter((name) => onDisk.includes(`node_modules/${name}`));
+    expect(shipped.filter((name) => lock.packages[`node_modules/${name}`]?.dev === true)).toEqual([]);
+    for (const heavy of ['typescript', 'vitest', 'azurite', 'eslint', 'tree-sitter-bicep', 'tsx'])
+      expect(onDisk, heavy).not.toContain(`node_modules/${heavy}`);
+    // npm's own record agrees with the disk.
+    expect([...installedPackages(staged.dir).keys()].sort()).toEqual(onDisk);
   });
 
   it('ships no tests, local settings, sources, maps or key material', () => {
-    const offenders = staged.either.flatMap((file) =>
+    const offenders = files.flatMap((file) =>
       FORBIDDEN_FILES.filter((rule) => rule.re.test(file)).map((rule) => `${file} (${rule.name})`),
     );
     expect(offenders).toEqual([]);
@@ -97,8 +163,8 @@ describe('the published package', () => {
 
   it('ships no secrets', () => {
     const offenders: string[] = [];
-    for (const file of staged.either) {
-      const text = fs.readFileSync(path.join(staged.allDir, file), 'utf8');
+    for (const file of files) {
+      const text = fs.readFileSync(path.join(staged.dir, file), 'utf8');
       for (const rule of SECRET_PATTERNS) if (rule.re.test(text)) offenders.push(`${file}: ${rule.name}`);
     }
     expect(offenders).toEqual([]);
@@ -108,10 +174,15 @@ describe('the published package', () => {
     expect(loaded.status, loaded.stderr.split('\n').slice(-15).join('\n')).toBe(0);
   });
 
-  it('registers the same functions with and without the Functions runtime', () => {
+  it('registers every function src/functions declares, with its own @azure/functions', () => {
     const names = loaded.registrations.map((r) => r.name).sort();
-    expect(names.length).toBeGreaterThan(0);
+    expect(names.length).toBe(registrationCalls());
+    expect(new Set(names).size).toBe(names.length);
     expect([...loaded.testModeNames].sort()).toEqual(names);
+    // Loaded from the package, not from the repository's node_modules.
+    expect(fs.existsSync(path.join(staged.dir, 'node_modules', '@azure', 'functions', 'package.json'))).toBe(
+      true,
+    );
   });
 
   it('registers every function the README lists', () => {

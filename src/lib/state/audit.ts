@@ -171,35 +171,45 @@ export function auditStore(
       validDate('until', q.until);
       const limit = q.limit ?? Number.POSITIVE_INFINITY;
       if (!(limit >= 1)) throw new RangeError('audit query: limit must be at least 1');
-      await ensure();
-      const out: AuditEntry[] = [];
-      const range = rowKeyFilter(q.since, q.until);
-      const and = range === '' ? '' : ` and ${range}`;
-
-      if (q.serialNumber !== undefined) {
-        await collect(serialRangeFilter(q.serialNumber, q.since, q.until), limit, out);
-        return out;
+      try {
+        return await read(q, limit);
+      } catch (error) {
+        // Reading never creates the table, so Storage Table Data Reader is enough: no table, no rows yet.
+        if ((error as { statusCode?: number }).statusCode === 404) return [];
+        throw error;
       }
-
-      // Walk day partitions from the newest down to the oldest one present (or `since`), stopping at the limit.
-      let oldest: string | undefined;
-      for await (const e of client
-        .listEntities({
-          queryOptions: { filter: odata`PartitionKey le ${LAST_DAY_KEY}`, select: ['PartitionKey'] },
-        })
-        .byPage({ maxPageSize: 1 })) {
-        oldest = e[0]?.partitionKey;
-        break;
-      }
-      if (oldest === undefined) return out;
-      const sinceDay = q.since !== undefined && utcDay(q.since) > oldest ? utcDay(q.since) : oldest;
-      const end = q.until ?? new Date(clock().getTime() + DAY_MS);
-      let day = new Date(`${utcDay(new Date(end.getTime() - 1))}T00:00:00.000Z`);
-      while (out.length < limit && utcDay(day) >= sinceDay) {
-        await collect(`${odata`PartitionKey eq ${utcDay(day)}`}${and}`, limit, out);
-        day = new Date(day.getTime() - DAY_MS);
-      }
-      return out;
     },
   };
+
+  /** The query itself; a missing table fails it with 404. */
+  async function read(q: AuditQuery, limit: number): Promise<AuditEntry[]> {
+    const out: AuditEntry[] = [];
+    const range = rowKeyFilter(q.since, q.until);
+    const and = range === '' ? '' : ` and ${range}`;
+
+    if (q.serialNumber !== undefined) {
+      await collect(serialRangeFilter(q.serialNumber, q.since, q.until), limit, out);
+      return out;
+    }
+
+    // Walk day partitions from the newest down to the oldest one present (or `since`), stopping at the limit.
+    let oldest: string | undefined;
+    for await (const e of client
+      .listEntities({
+        queryOptions: { filter: odata`PartitionKey le ${LAST_DAY_KEY}`, select: ['PartitionKey'] },
+      })
+      .byPage({ maxPageSize: 1 })) {
+      oldest = e[0]?.partitionKey;
+      break;
+    }
+    if (oldest === undefined) return out;
+    const sinceDay = q.since !== undefined && utcDay(q.since) > oldest ? utcDay(q.since) : oldest;
+    const end = q.until ?? new Date(clock().getTime() + DAY_MS);
+    let day = new Date(`${utcDay(new Date(end.getTime() - 1))}T00:00:00.000Z`);
+    while (out.length < limit && utcDay(day) >= sinceDay) {
+      await collect(`${odata`PartitionKey eq ${utcDay(day)}`}${and}`, limit, out);
+      day = new Date(day.getTime() - DAY_MS);
+    }
+    return out;
+  }
 }

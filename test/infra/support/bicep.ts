@@ -164,3 +164,59 @@ export function outputs(source: string): { name: string; expression: string }[] 
 export function registryModules(source: string): string[] {
   return [...stripComments(source).matchAll(/'(br\/public:[^']+)'/g)].map((match) => match[1]!);
 }
+
+/** One `key: value` of an object literal in a Bicep file, with where it sits. */
+export interface BicepProperty {
+  /** The `resource`/`module`/`var`/`param`/`output` declaration it belongs to (its identifier). */
+  declaration: string;
+  /** The declaration's type string: `Microsoft.Web/sites@…`, `br/public:…`, `./modules/x.bicep` ('' for var). */
+  type: string;
+  /** Keys from the declaration's body down to this property, e.g. `['params', 'siteConfig', 'ftpsState']`. */
+  path: string[];
+  /** Source text of the value. */
+  value: string;
+  /** Tree-sitter node type of the value (`object`, `boolean`, `string`, `call_expression`, …). */
+  valueType: string;
+}
+
+const DECLARATIONS = new Set([
+  'resource_declaration',
+  'module_declaration',
+  'variable_declaration',
+  'parameter_declaration',
+  'output_declaration',
+]);
+
+/** Every object property in `source`, parsed with tree-sitter-bicep (comments and strings cannot fool it). */
+export async function bicepProperties(source: string): Promise<BicepProperty[]> {
+  const parser = await bicepParser();
+  const tree = parser.parse(source);
+  const out: BicepProperty[] = [];
+  const keyOf = (property: Parser.SyntaxNode): string => {
+    const key = property.namedChildren[0]!;
+    return key.type === 'string' ? key.text.replace(/^'|'$/g, '') : key.text;
+  };
+  const visit = (node: Parser.SyntaxNode, declaration: string, type: string, path: string[]): void => {
+    if (DECLARATIONS.has(node.type)) {
+      const name = node.namedChildren.find((c) => c.type === 'identifier')?.text ?? '';
+      const typeNode = node.namedChildren.find((c) => c.type === 'string');
+      for (const child of node.namedChildren)
+        visit(child, name, typeNode ? typeNode.text.replace(/^'|'$/g, '') : '', []);
+      return;
+    }
+    if (node.type === 'object_property') {
+      const key = keyOf(node);
+      const value = node.namedChildren[node.namedChildren.length - 1]!;
+      out.push({ declaration, type, path: [...path, key], value: value.text, valueType: value.type });
+      for (const child of node.namedChildren.slice(1)) visit(child, declaration, type, [...path, key]);
+      return;
+    }
+    for (const child of node.namedChildren) visit(child, declaration, type, path);
+  };
+  try {
+    visit(tree.rootNode, '', '', []);
+  } finally {
+    tree.delete();
+  }
+  return out;
+}

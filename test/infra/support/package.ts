@@ -1,76 +1,64 @@
 /**
- * Builds the deployment package the way publishing does, into a temporary directory (the shared `dist/` is
- * left alone), and loads it under plain Node to see which functions it registers.
+ * Helpers for checking a staged deployment package (scripts/stage-package.ts): what its `main` glob loads,
+ * which functions it registers under plain Node, and which npm packages it installed.
  */
 import { spawnSync } from 'node:child_process';
 import fs from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
-import { ROOT } from './bicep';
-import { listFiles, publishSets } from './funcignore';
 
-/** A staged package: its directory, the file sets both `.funcignore` dialects keep, and the build result. */
-export interface StagedPackage {
-  /** The package as both dialects ship it (files in `both`, plus a node_modules link): load it from here. */
-  dir: string;
-  /** Every file at least one dialect ships (files in `either`): scan this for what must never ship. */
-  allDir: string;
-  /** Files (outside node_modules) kept by both dialects: what certainly ships. */
-  both: string[];
-  /** Files kept by at least one dialect: everything that might ship. */
-  either: string[];
-  build: { status: number | null; output: string };
-  cleanup(): void;
+/** Files that must not ship: tests, local settings, environment files, key material, tooling. */
+export const FORBIDDEN_FILES: { name: string; re: RegExp }[] = [
+  { name: 'test directory', re: /^(test|tests|__tests__|bench)\// },
+  { name: 'test file', re: /\.(test|spec)\.[cm]?[jt]s$/ },
+  { name: 'local settings', re: /(^|\/)local\.settings(\.[^/]*)?\.json$/ },
+  { name: 'environment file', re: /(^|\/)\.env(\.|$)/ },
+  { name: 'key material', re: /\.(pem|pfx|p12|key)$/ },
+  { name: 'TypeScript source', re: /^src\/.*\.ts$/ },
+  { name: 'coverage report', re: /^coverage\// },
+  { name: 'Azurite data', re: /(^|\/)__(azurite_db|blobstorage|queuestorage)/ },
+  { name: 'source map', re: /\.map$/ },
+];
+
+/** One npm package in a lock file's `packages` map. */
+interface LockEntry {
+  version?: string;
+  dev?: boolean;
+  optional?: boolean;
+  devOptional?: boolean;
 }
 
-function copy(from: string, to: string, files: readonly string[]): void {
-  for (const file of files) {
-    fs.mkdirSync(path.dirname(path.join(to, file)), { recursive: true });
-    fs.copyFileSync(path.join(from, file), path.join(to, file));
-  }
+/**
+ * The packages npm installed into `<dir>/node_modules`, from npm's own record of them
+ * (`node_modules/.package-lock.json`), keyed by install path (`node_modules/@azure/functions`).
+ */
+export function installedPackages(dir: string): Map<string, LockEntry> {
+  const file = path.join(dir, 'node_modules', '.package-lock.json');
+  const lock = JSON.parse(fs.readFileSync(file, 'utf8')) as { packages?: Record<string, LockEntry> };
+  return new Map(Object.entries(lock.packages ?? {}).filter(([key]) => key.startsWith('node_modules/')));
 }
 
-/** Compiles `tsconfig.build.json` into a temporary `dist/`, adds the repository files `.funcignore` keeps. */
-export function stagePackage(): StagedPackage {
-  const root = fs.mkdtempSync(path.join(os.tmpdir(), 'fortiflex-scaler-package-'));
-  const allDir = path.join(root, 'all');
-  const dir = path.join(root, 'package');
-  const tsc = path.join(ROOT, 'node_modules', 'typescript', 'bin', 'tsc');
-  const result = spawnSync(
-    process.execPath,
-    [
-      tsc,
-      '-p',
-      path.join(ROOT, 'tsconfig.build.json'),
-      '--outDir',
-      path.join(allDir, 'dist'),
-      '--incremental',
-      'false',
-    ],
-    { cwd: ROOT, encoding: 'utf8', timeout: 240_000 },
-  );
-  const build = { status: result.status, output: `${result.stdout ?? ''}${result.stderr ?? ''}`.trim() };
-
-  const funcignore = fs.readFileSync(path.join(ROOT, '.funcignore'), 'utf8');
-  // Repository files other than the build output (a stale shared dist/ must not stand in for a fresh build).
-  copy(ROOT, allDir, publishSets(ROOT, funcignore, ['node_modules', '.git', 'dist']).either);
-  const sets = publishSets(allDir, funcignore, ['node_modules']);
-  for (const file of listFiles(allDir)) if (!sets.either.includes(file)) fs.rmSync(path.join(allDir, file));
-  copy(allDir, dir, sets.both);
-  fs.symlinkSync(
-    path.join(ROOT, 'node_modules'),
-    path.join(dir, 'node_modules'),
-    process.platform === 'win32' ? 'junction' : 'dir',
-  );
-
-  return {
-    dir,
-    allDir,
-    both: sets.both,
-    either: sets.either,
-    build,
-    cleanup: () => fs.rmSync(root, { recursive: true, force: true }),
+/** Install paths of packages present on disk under `<dir>/node_modules` (one level of scopes, nested too). */
+export function packagesOnDisk(dir: string): string[] {
+  const found: string[] = [];
+  const walk = (modules: string, prefix: string): void => {
+    if (!fs.existsSync(modules)) return;
+    for (const entry of fs.readdirSync(modules, { withFileTypes: true })) {
+      if (!entry.isDirectory() || entry.name.startsWith('.')) continue;
+      const names = entry.name.startsWith('@')
+        ? fs.readdirSync(path.join(modules, entry.name)).map((n) => `${entry.name}/${n}`)
+        : [entry.name];
+      for (const name of names) {
+        const full = path.join(modules, ...name.split('/'));
+        if (!fs.existsSync(path.join(full, 'package.json'))) continue;
+        const key = `${prefix}node_modules/${name}`;
+        found.push(key);
+        walk(path.join(full, 'node_modules'), `${key}/`);
+      }
+    }
   };
+  walk(path.join(dir, 'node_modules'), '');
+  return found.sort();
 }
 
 /** Expands a package.json `main` glob with `{a,b}` alternatives and `*` within one path segment. */

@@ -1,4 +1,5 @@
 import { randomBytes } from 'node:crypto';
+import { TableServiceClient } from '@azure/data-tables';
 import { beforeAll, describe, expect, inject, it } from 'vitest';
 import {
   ConcurrencyError,
@@ -137,6 +138,21 @@ describe('records in batches', () => {
 });
 
 describe('audit', () => {
+  it('reads without creating the table (a reader role suffices): no table, no rows', async () => {
+    const connectionString = inject('azuriteConnectionString');
+    const fresh = `t${randomBytes(4).toString('hex')}`;
+    const empty = await createStateStore({ kind: 'connectionString', connectionString }, { prefix: fresh });
+    expect(await empty.audit.query({})).toEqual([]);
+    expect(await empty.audit.query({ serialNumber: 'SN-NONE' })).toEqual([]);
+    const service = TableServiceClient.fromConnectionString(connectionString, {
+      allowInsecureConnection: true,
+    });
+    const tables: string[] = [];
+    for await (const table of service.listTables())
+      if (table.name?.startsWith(fresh)) tables.push(table.name);
+    expect(tables).toEqual([]);
+  });
+
   const entry = (at: string, serialNumber: string | undefined, action: string): AuditEntry => ({
     at,
     runId: `run-${at}`,
