@@ -225,7 +225,7 @@ export function parseStageArgs(argv: readonly string[]): Pick<StageOptions, 'out
 }
 
 if (require.main === module) {
-  (async () => {
+  void (async () => {
     try {
       await stagePackage(parseStageArgs(process.argv.slice(2)));
     } catch (error) {

@@ -3,10 +3,10 @@
  * the simulator and Azurite: what the alert rules and the workbook in infra/ read.
  */
 import { afterEach, describe, expect, it } from 'vitest';
-import { createPoolWorker } from '../../src/functions/poolWorker';
+import { createPoolWorker } from '../../src/functions/pool-worker';
 import { createReconcileHandler } from '../../src/functions/reconcile';
 import { TELEMETRY_FIELDS } from '../../src/lib/telemetry';
-import { POOL, startPoolWorld, type PoolWorld } from '../app/pool-support';
+import { POOL, startPoolWorld, type PoolWorld } from '../app/pools/support';
 import { startHarness, type Harness } from '../e2e/harness';
 import { createContext, createTimer, type CapturedLog } from '../support/functions';
 
