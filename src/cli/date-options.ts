@@ -1,6 +1,6 @@
 /**
  * Date options of the API commands: any ISO 8601 date or date-time, normalised to what FortiFlex takes.
- * FortiFlex reads dates without an offset as Pacific local time (reference §3.4), so a value with a zone
+ * FortiFlex reads dates without an offset as Pacific local time, so a value with a zone
  * designator (`Z`, `+02:00`) is converted to Pacific time; a value without one is taken as written.
  */
 import { DateTime } from 'luxon';

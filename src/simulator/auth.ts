@@ -1,5 +1,5 @@
 /**
- * The OAuth token endpoint (reference §2): password and refresh_token grants for client_id "flexvm",
+ * The OAuth token endpoint: password and refresh_token grants for client_id "flexvm",
  * 30-character alphanumeric tokens, `expires_in` 3660 by default measured on the simulated clock, and
  * (by default) one active token per API user: a new token invalidates the user's older ones. Refresh tokens
  * rotate: each is good for one refresh, which issues a new refresh token with the new access token.
@@ -74,7 +74,7 @@ export class AuthService {
     return oauthError('unsupported_grant_type', 'grant_type must be "password" or "refresh_token".');
   }
 
-  /** Revokes an access or refresh token (`revoke_token`, reference §2.4). */
+  /** Revokes an access or refresh token (`revoke_token`). */
   revoke(fields: Record<string, unknown>): AuthReply {
     if (typeof fields.token === 'string') {
       this.accessTokens.delete(fields.token);

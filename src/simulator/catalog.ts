@@ -1,8 +1,9 @@
 /**
- * The configuration catalogue (reference §8): product types, their parameters and allowed values, the
+ * The configuration catalogue: product types, their parameters and allowed values, the
  * validation the API applies to `configs/create`, `configs/update` and `tools/calc` (messages name
  * "Parameter id N", which vendor tools rewrite into attribute names), and the points-per-day rate model.
  */
+import { roundPoints } from '../lib/rules/billing';
 import type { Config, ConfigParameter } from '../lib/fortiflex/types';
 import { SimApiError } from './errors';
 
@@ -205,7 +206,7 @@ export function findProduct(productTypeId: number): ProductSpec | undefined {
   return PRODUCTS.find((product) => product.id === productTypeId);
 }
 
-/** The create family of a product type id, by range when the catalogue does not list it (reference §8.1). */
+/** The create family of a product type id, by range when the catalogue does not list it. */
 export function familyOf(productTypeId: number): ProductFamily {
   return (
     findProduct(productTypeId)?.family ??
@@ -345,7 +346,7 @@ export function derivedRate(productTypeId: number, parameters: readonly ConfigPa
     default:
       rate = { vm: 1, hardware: 1.5, cloud: 2 }[familyOf(productTypeId)];
   }
-  return Math.round(Math.max(rate, 0) * 100) / 100;
+  return roundPoints(Math.max(rate, 0));
 }
 
 /** Rate of a stored configuration: the seed's explicit rate, else the derived one. */

@@ -1,6 +1,6 @@
 /**
  * Programs and configurations of the simulated tenant, and what each configuration costs per day.
- * Configurations are never deleted, only disabled (reference §5.3).
+ * Configurations are never deleted, only disabled.
  */
 import type { Config, ConfigParameter, Program } from '../lib/fortiflex/types';
 import { configRate, derivedRate, normalizeParameters, productSpec } from './catalog';

@@ -1,5 +1,5 @@
 /**
- * Request field readers. The API accepts ids as numbers or numeric strings (reference §3.5); every reader
+ * Request field readers. The API accepts ids as numbers or numeric strings; every reader
  * fails with a one-line message naming the field and the accepted form.
  */
 import { SimApiError } from './errors';

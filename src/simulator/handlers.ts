@@ -1,5 +1,5 @@
 /**
- * One handler per FortiFlex v2 endpoint (reference §4–§5): reads and checks the request fields, calls the
+ * One handler per FortiFlex v2 endpoint: reads and checks the request fields, calls the
  * store, and names the payload key of the success envelope.
  */
 import { ErrorCode, SimApiError } from './errors';

@@ -1,5 +1,5 @@
 /**
- * The Pacific-day billing ledger (reference §9). A Pacific calendar day costs an entitlement the highest
+ * The Pacific-day billing ledger. A Pacific calendar day costs an entitlement the highest
  * rate it had while charged that day, if it was ACTIVE or GRACE_PERIOD at any moment of it, its first
  * instant included: a stop at exactly 00:00:00 PT still pays for that day, a stop at 23:59:00 PT saves the
  * next one. Days spent entirely PENDING, STOPPED or EXPIRED cost nothing.
@@ -17,11 +17,6 @@ const CHARGED = new Set(['ACTIVE', 'GRACE_PERIOD']);
 
 /** Charges are summed in integer micro-points: exact for every rate with up to six decimals. */
 const UNITS_PER_POINT = 1_000_000;
-
-/** Rounds to the API's two decimals without accumulating float noise. */
-export function roundPoints(value: number): number {
-  return Math.round(value * 100) / 100;
-}
 
 /** Micro-points to points with two decimals, rounding half up on the exact integer value. */
 function unitsToPoints(units: number): number {

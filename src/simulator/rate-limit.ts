@@ -1,5 +1,5 @@
 /**
- * Server-side rate limiting of the FortiFlex API (reference §3.2, §11): sliding windows of accepted requests
+ * Server-side rate limiting of the FortiFlex API: sliding windows of accepted requests
  * per minute and per hour, and of error answers per hour. Only v2 API requests count (the token endpoint is a
  * different service); a request refused by the limiter is not itself counted, so a client that waits for
  * Retry-After gets through.

@@ -24,7 +24,7 @@ import type { Fault, FaultRule } from './types';
 
 /** URL prefix of the FortiFlex v2 API. */
 export const API_PREFIX = '/ES/api/fortiflex/v2/';
-/** URL prefix of the legacy FlexVM v1 API, of which only `groups/list` is still called (reference §5.18). */
+/** URL prefix of the legacy FlexVM v1 API, of which only `groups/list` is still called. */
 export const LEGACY_PREFIX = '/ES/api/flexvm/v1/';
 /** v1 endpoints the simulator serves, with the v2 handler that answers them (same reply shape). */
 const LEGACY_HANDLERS: Readonly<Record<string, string>> = { 'groups/list': 'groups/list' };

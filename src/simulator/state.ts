@@ -1,5 +1,5 @@
 /**
- * The simulated FortiFlex entitlements: the lifecycle of reference §7, creation, listing, transfer, groups,
+ * The simulated FortiFlex entitlements: the entitlement lifecycle, creation, listing, transfer, groups,
  * tokens, and the billing ledger fed by every status or rate change. Operations throw
  * {@link SimApiError}; the HTTP layer turns them into error envelopes.
  */
@@ -9,7 +9,8 @@ import { familyOf, productSpec } from './catalog';
 import type { SimClock } from './clock';
 import { ConfigStore, notFound, refused } from './configs';
 import { ErrorCode, SimApiError, UNABLE_TO_UPDATE } from './errors';
-import { Ledger, roundPoints } from './ledger';
+import { roundPoints } from '../lib/rules/billing';
+import { Ledger } from './ledger';
 import { dayOfTimestamp, formatEndDate, formatPt, ptDay, ptDayStart } from './time';
 import type { SeedProgram, SimulatorSeed, TokenActivation } from './types';
 

@@ -1,11 +1,9 @@
 /**
  * Pacific-time helpers. FortiFlex bills per America/Los_Angeles calendar day and returns timestamps as ISO
- * 8601 without an offset, which the simulator treats as Pacific local time (reference §3.4).
+ * 8601 without an offset, which the simulator treats as Pacific local time.
  */
 import { DateTime } from 'luxon';
-
-/** The billing zone of FortiFlex. */
-export const PT = 'America/Los_Angeles';
+import { BILLING_ZONE as PT } from '../lib/rules/billing';
 
 const DAY_RE = /^\d{4}-\d{2}-\d{2}$/;
 

@@ -80,7 +80,7 @@ describe('getAppDependencies', () => {
 });
 
 describe('createAppDependencies with partial settings', () => {
-  it('fills what is not given with the DESIGN §7 defaults', async () => {
+  it('fills what is not given with the documented defaults', async () => {
     const deps = await createAppDependencies({
       settings: { forceDryRun: true },
       policy: BRANCH_POLICY,

@@ -132,7 +132,7 @@ describe('settings: code, templates, README and local.settings.sample.json agree
     expect(missing, `add to local.settings.sample.json Values: ${missing.join(', ')}`).toEqual([]);
   });
 
-  it('deploys the DESIGN §7 settings, identity-based storage and identity-based telemetry', () => {
+  it('deploys the documented settings, identity-based storage and identity-based telemetry', () => {
     const deployed = deployedSettings();
     for (const name of [
       'FORTIFLEX_API_URL',

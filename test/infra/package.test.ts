@@ -18,7 +18,7 @@ import {
 } from './support/package';
 import { readme, readmeFunctions, sourceFiles } from './support/project';
 
-/** The endpoints and triggers DESIGN §5 and docs/deploy.md promise (route prefix `api/`). */
+/** The endpoints and triggers the README and docs/deploy.md promise (route prefix `api/`). */
 const HTTP_ENDPOINTS: { method: string; route: string; what: string }[] = [
   { method: 'GET', route: 'status', what: 'status' },
   { method: 'POST', route: 'run', what: 'run now' },

@@ -1,5 +1,5 @@
 /**
- * The ARM simulator's contract over raw HTTPS (what the SDKs rely on, reference §6), its ledger, its
+ * The ARM simulator's contract over raw HTTPS (what the SDKs rely on), its ledger, its
  * timing modes, its seed validation, and the request log it shares with the FortiFlex simulator.
  */
 import type { IncomingHttpHeaders } from 'node:http';

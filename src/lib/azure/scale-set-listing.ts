@@ -1,6 +1,6 @@
 /**
  * A scale set's instances with power state and primary private IP, in a bounded number of paged calls per
- * sync whatever the set's size (reference §2): the set itself (its orchestration mode), the instances with
+ * sync whatever the set's size: the set itself (its orchestration mode), the instances with
  * their instance view, and the NICs. Uniform: `virtualMachineScaleSetVMs.list(expand instanceView)` and the
  * set's NIC list (NICs name their instance in `virtualMachine.id`). Flexible: `virtualMachines.list` with the
  * scale-set filter and instance view (the documented combination) and the resource group's NIC list, joined

@@ -1,5 +1,5 @@
 /**
- * VMs with tags and power state in scopes, in as few ARM calls as the API allows (reference §3). No single
+ * VMs with tags and power state in scopes, in as few ARM calls as the API allows. No single
  * call returns both for standalone VMs: the full model (with tags) comes from `listAll` or the resource
  * group's `list`, the power state from one `listAll({ statusOnly: 'true' })` per subscription, joined by
  * lower-cased id. A subscription scope costs 2 paged calls; resource-group scopes cost one `list` per group

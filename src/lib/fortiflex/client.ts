@@ -50,9 +50,9 @@ import type {
   ProgramPoints,
 } from './types';
 
-/** Production FortiFlex v2 base URL (DESIGN §7). */
+/** Production FortiFlex v2 base URL (docs/architecture.md §"Settings"). */
 export const DEFAULT_API_URL = 'https://support.fortinet.com/ES/api/fortiflex/v2/';
-/** Production OAuth token URL (DESIGN §7); the trailing slash matters. */
+/** Production OAuth token URL (docs/architecture.md §"Settings"); the trailing slash matters. */
 export const DEFAULT_AUTH_URL = 'https://customerapiauth.fortinet.com/api/v1/oauth/token/';
 
 /** Options of {@link FortiFlexClient}. Durations are in milliseconds. */
@@ -61,7 +61,7 @@ export interface FortiFlexClientOptions {
   apiUrl?: string;
   /** @default DEFAULT_AUTH_URL */
   authUrl?: string;
-  /** FlexVM v1 base URL. @default `../../flexvm/v1/` relative to `apiUrl` (reference §1) */
+  /** FlexVM v1 base URL. @default `../../flexvm/v1/` relative to `apiUrl` */
   legacyApiUrl?: string;
   /** API user credentials; read on login, invalidated after a rejection. */
   credentials: CredentialsProvider;
@@ -233,7 +233,7 @@ export class FortiFlexClient {
 
   /**
    * `programs/points`: points balance of a prepaid program. UNVERIFIED: no Fortinet source documents this
-   * endpoint (reference §5.2); the path and the reply shape come from third-party clients. A reply without a
+   * endpoint; the path and the reply shape come from third-party clients. A reply without a
    * recognisable balance fails with a {@link FortiFlexResponseError} instead of yielding an empty balance.
    */
   getProgramPoints(
@@ -510,7 +510,7 @@ export class FortiFlexClient {
   /**
    * `groups/list`: asset folders with their available and used token counts. Without an account the request
    * goes to the v1 path `flexvm/v1/groups/list`, as the Terraform provider and the Ansible collection do (v2
-   * appears to require `accountId`, reference §5.15).
+   * appears to require `accountId`).
    */
   listGroups(q: { accountId?: number } = {}, o?: CallOptions): Promise<Group[]> {
     if (q.accountId === undefined) {
@@ -904,8 +904,7 @@ function redactingLogger(
 }
 
 /**
- * The v1 base beside a v2 base: `…/ES/api/fortiflex/v2/` → `…/ES/api/flexvm/v1/` (both hang off `ES/api/`,
- * reference §1).
+ * The v1 base beside a v2 base: `…/ES/api/fortiflex/v2/` → `…/ES/api/flexvm/v1/` (both hang off `ES/api/`).
  */
 export function legacyBaseOf(apiUrl: string): string {
   return new URL('../../flexvm/v1/', withTrailingSlash(apiUrl)).toString();

@@ -1,6 +1,6 @@
 /**
  * Response parsing: zod schemas that turn FortiFlex wire payloads into the domain types of `types.ts`,
- * normalizing the API's quirks on the way in (reference §3, §5):
+ * normalizing the API's quirks on the way in:
  * - ids and numbers sent as strings (`"configId": "2198"`) become numbers;
  * - parameter values sent as numbers become strings;
  * - `null` strings become `""`;
@@ -242,7 +242,7 @@ export function parsePointsEstimate(envelope: Record<string, unknown>): PointsEs
 }
 
 /**
- * `programs/points` → balance. The shape is unconfirmed (reference §5.2): accepts `programs[0].pointBalance`,
+ * `programs/points` → balance. The shape is unconfirmed (no Fortinet source documents it): accepts `programs[0].pointBalance`,
  * a top-level `pointBalance`, or `points` as a number or `{ pointBalance }`.
  */
 export function parseProgramPoints(envelope: Record<string, unknown>, serialNumber: string): ProgramPoints {
@@ -255,7 +255,7 @@ export function parseProgramPoints(envelope: Record<string, unknown>, serialNumb
   ];
   const found = candidates.find((value) => value !== undefined && value !== null && value !== '');
   if (found === undefined) {
-    // The endpoint is undocumented (reference §5.2): an unexpected shape must not read as "no balance".
+    // No Fortinet source documents the endpoint: an unexpected shape must not read as "no balance".
     throw new PayloadError(
       'reply carries no recognisable points balance (expected programs[0].pointBalance, pointBalance or points); this endpoint is not documented by Fortinet',
     );
@@ -300,7 +300,7 @@ export function toRequestParameters(
 }
 
 /**
- * Parameters the API reports but refuses in requests (reference §5.3): 47 EDR endpoints, 60 NDR metered
+ * Parameters the API reports but refuses in requests: 47 EDR endpoints, 60 NDR metered
  * usage, 85–88 AppSec throughput, applications, QPS and health checks.
  */
 export const READ_ONLY_PARAMETER_IDS: ReadonlySet<number> = new Set([47, 60, 85, 86, 87, 88]);

@@ -1,6 +1,6 @@
 /**
  * Interprets one raw FortiFlex API reply: success envelope, rejected token, rate limit, or a typed error.
- * A request failed when HTTP is not 2xx OR the envelope `status` is not 0 / "success" (reference §3.3):
+ * A request failed when HTTP is not 2xx OR the envelope `status` is not 0 / "success":
  * FortiFlex has been seen to report errors both ways.
  */
 import {

@@ -1,6 +1,6 @@
 /**
  * One FortiFlex session for every process of the app. FortiFlex keeps one active access token per API user
- * (a new login invalidates the previous token, reference §2.5), and the timer, the queue worker, the HTTP
+ * (a new login invalidates the previous token), and the timer, the queue worker, the HTTP
  * functions and operators' CLI runs are separate processes: if each logged in on its own they would keep
  * invalidating one another. So the current token is kept in shared storage ({@link SharedTokenStore}); every
  * process uses it, and a process that needs a new one takes the store's short renewal lock, re-reads (someone

@@ -1,6 +1,6 @@
 /**
  * A local Azure Resource Manager simulator (compute and network) over HTTPS on loopback, for the compute
- * adapter's tests, the demo and benchmarks. It serves what the real SDKs call (reference §2, §6):
+ * adapter's tests, the demo and benchmarks. It serves what the real SDKs call:
  *
  * - VM lists per resource group and per subscription (with `statusOnly=true`: id, name and statuses, no
  *   tags; `$expand=instanceView` refused without the scale-set `$filter`, as ARM does), VM get and instance

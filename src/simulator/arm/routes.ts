@@ -1,5 +1,5 @@
 /**
- * ARM request routing: the paths the SDK calls need (reference §2), each resolved to an operation name (the
+ * ARM request routing: the paths the SDK calls need, each resolved to an operation name (the
  * name the request log and the fault rules use), the resource it is about, and a handler that answers from
  * the world. Paths compare case-insensitively, as ARM's do; lists page with absolute `nextLink`s on the
  * simulator's own origin.
