@@ -30,7 +30,7 @@ export function createPoolWorker(
       import('../app/pools/worker.js'),
       import('../app/pools/message.js'),
       import('../app/pools/records.js'),
-      import('../lib/telemetry-runs.js'),
+      import('../app/telemetry.js'),
     ]);
     const deps = await resolve();
     let summary: { pool?: unknown; kind?: unknown; source?: unknown } = {};

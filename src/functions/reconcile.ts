@@ -16,7 +16,7 @@ export function createReconcileHandler(resolve: DependencyResolver = fromEnviron
     const [{ runReconcile }, { formatSummaryLine }, telemetry] = await Promise.all([
       import('../app/reconcile/reconcile.js'),
       import('../app/reconcile/run-summary.js'),
-      import('../lib/telemetry-runs.js'),
+      import('../app/telemetry.js'),
     ]);
     try {
       // Inside the try: a bad setting or an unreachable Key Vault is logged as one line like any other failure.

@@ -14,15 +14,14 @@ import {
   runFailedTelemetry,
   runOutcome,
   runTelemetry,
-  type RunActionLike,
-  type RunSummaryLike,
-} from '../../src/lib/telemetry-runs';
-import { ent, policyOf } from './rules/planner-helpers';
+} from '../../src/app/telemetry';
+import type { ActionResult, RunSummary } from '../../src/app/reconcile/run-summary';
+import { ent, policyOf } from '../lib/rules/planner-helpers';
 
 const AT = '2026-10-26T06:05:00.000Z';
 const parse = (line: string): Record<string, unknown> => JSON.parse(line) as Record<string, unknown>;
 
-function action(overrides: Partial<RunActionLike>): RunActionLike {
+function action(overrides: Partial<ActionResult>): ActionResult {
   return {
     serialNumber: 'FGVM01',
     action: 'stop',
@@ -37,7 +36,7 @@ function action(overrides: Partial<RunActionLike>): RunActionLike {
   };
 }
 
-function summary(overrides: Partial<RunSummaryLike> = {}): RunSummaryLike {
+function summary(overrides: Partial<RunSummary> = {}): RunSummary {
   return {
     runId: 'run-1',
     at: AT,
@@ -105,15 +104,27 @@ describe('telemetryLine', () => {
           ],
           skippedReason: undefined,
           pools: {
-            claims: [{ pool: 'vmss', released: [{}] }],
+            claims: [
+              {
+                pool: 'vmss',
+                released: [
+                  {
+                    instanceId: 'vm-1',
+                    serialNumber: 'FGVM01',
+                    reason: 'instance no longer in the scale set',
+                  },
+                ],
+              },
+            ],
             pools: [
               {
                 pool: 'vmss',
+                before: 2,
                 target: 2,
                 after: 2,
                 bounds: { min: 1, max: 4 },
-                applied: [{ kind: 'create' }],
-                failed: [{ step: { kind: 'moveRelease', from: 'FGVM09' }, error: 'x' }],
+                applied: [{ kind: 'create', count: 1 }],
+                failed: [{ step: { kind: 'moveRelease', from: 'FGVM09', to: 'FGVM08' }, error: 'x' }],
                 created: ['FGVM10'],
               },
               { pool: 'broken', error: 'pool broken: listing failed' },
@@ -229,10 +240,19 @@ describe('runTelemetry', () => {
     const records = runTelemetry(
       summary({
         pools: {
-          claims: [{ pool: 'vmss', released: [{}, {}] }],
+          claims: [
+            {
+              pool: 'vmss',
+              released: [
+                { instanceId: 'vm-1', serialNumber: 'FGVM01', reason: 'instance no longer in the scale set' },
+                { instanceId: 'vm-2', serialNumber: 'FGVM02', reason: 'instance no longer in the scale set' },
+              ],
+            },
+          ],
           pools: [
             {
               pool: 'vmss',
+              before: 3,
               target: 3,
               after: 2,
               bounds: { min: 2, max: 5 },
@@ -273,6 +293,7 @@ describe('runTelemetry', () => {
     const [state] = poolTelemetry(
       {
         pool: 'p',
+        before: 1,
         target: 1,
         after: 1,
         bounds: { min: 0, max: 2 },

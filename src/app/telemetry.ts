@@ -1,8 +1,10 @@
 /**
- * Telemetry lines for what a reconcile run and a pool change did. The input shapes are declared here
- * structurally (the run summary and the pool outcome of the use cases satisfy them), so this module
- * depends on nothing above `src/lib`. Pure: every instant comes from the input.
+ * Telemetry lines for what a reconcile run and a pool change did, in the vocabulary of
+ * `src/lib/telemetry.ts`. Pure: every instant comes from the input.
  */
+import type { PoolStep } from './pools/plan';
+import type { ScaleOutcome } from './pools/worker';
+import type { RunSummary } from './reconcile/run-summary';
 import {
   TELEMETRY_EVENTS,
   isReactivation,
@@ -11,7 +13,7 @@ import {
   type RunOutcome,
   type RunTrigger,
   type TelemetryEvent,
-} from './telemetry';
+} from '../lib/telemetry';
 
 /** A telemetry line and the event it carries. */
 export interface TelemetryRecord {
@@ -19,66 +21,14 @@ export interface TelemetryRecord {
   line: string;
 }
 
-/** One step a pool change made or tried (`create` has a count, `moveRelease` a from/to pair). */
-export interface PoolStepLike {
-  kind: string;
-  serialNumber?: string;
-  from?: string;
-}
-
-/** What settling one pool did. */
-export interface PoolOutcomeLike {
-  pool: string;
-  target: number;
-  after: number;
-  bounds: { min: number; max: number };
-  applied: readonly PoolStepLike[];
-  failed: readonly { step: PoolStepLike; error: string }[];
-  created: readonly string[];
-}
-
-/** One action of a run and its outcome. */
-export interface RunActionLike {
-  serialNumber: string;
-  action: string;
-  rule: string;
-  reason: string;
-  outcome: 'succeeded' | 'failed' | 'dryRun' | 'skipped';
-  ptDaysSaved: number;
-  pointsSaved: number;
-  configId: number;
-  targetConfigId?: number;
-  savedPtDays?: readonly string[];
-  error?: string;
-}
-
-/** A reconcile run summary. */
-export interface RunSummaryLike {
-  runId: string;
-  at: string;
-  dryRun: boolean;
-  planned: number;
-  applied: number;
-  failed: number;
-  skipped: number;
-  ptDaysSaved: number;
-  pointsSaved: number;
-  actions: readonly RunActionLike[];
-  errors: readonly { stage: string; serialNumber?: string; message: string }[];
-  pools?: {
-    claims: readonly { pool: string; released: readonly unknown[] }[];
-    pools: readonly (PoolOutcomeLike | { pool: string; error: string })[];
-  };
-  skippedReason?: string;
-}
-
 /** Errors of a failed action are reported with the action; everything else is a run-level error. */
 const ACTION_STAGE = 'apply';
 
-const stepSerial = (step: PoolStepLike): string | undefined => step.serialNumber ?? step.from;
+const stepSerial = (step: PoolStep): string | undefined =>
+  'serialNumber' in step ? step.serialNumber : 'from' in step ? step.from : undefined;
 
 /** How the run ended (see {@link RunOutcome}). */
-export function runOutcome(summary: RunSummaryLike): RunOutcome {
+export function runOutcome(summary: RunSummary): RunOutcome {
   if (summary.skippedReason) return 'skipped';
   return summary.errors.some((e) => e.stage !== ACTION_STAGE) ? 'degraded' : 'completed';
 }
@@ -88,7 +38,7 @@ export function runOutcome(summary: RunSummaryLike): RunOutcome {
  * (or dry-run) action, a `ScalerActionFailed` per failed action, and for each pool the sweep settled a
  * `ScalerPoolState` plus a `ScalerActionFailed` per failed pool step.
  */
-export function runTelemetry(summary: RunSummaryLike, trigger: RunTrigger): TelemetryRecord[] {
+export function runTelemetry(summary: RunSummary, trigger: RunTrigger): TelemetryRecord[] {
   const { runId, at } = summary;
   const records: TelemetryRecord[] = [];
   const push = (event: TelemetryEvent, line: string): void => void records.push({ event, line });
@@ -173,7 +123,7 @@ function emptyPoolState(runId: string, at: string, source: 'sweep' | 'worker', p
 
 /** The `ScalerPoolState` of one settled pool and a `ScalerActionFailed` per failed step. */
 export function poolTelemetry(
-  outcome: PoolOutcomeLike,
+  outcome: ScaleOutcome,
   context: { runId: string; at: string; source: 'sweep' | 'worker'; claimsReleased?: number },
 ): TelemetryRecord[] {
   const { runId, at, source } = context;
