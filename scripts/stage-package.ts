@@ -17,7 +17,7 @@
 import { spawnSync } from 'node:child_process';
 import fs from 'node:fs';
 import path from 'node:path';
-import { validatePolicyFile } from '../src/cli/commands/validate';
+import { validatePolicyFile } from '../src/cli/policy-check';
 import { UsageError, type CliIo } from '../src/cli/io';
 
 /** The project root (this file lives in scripts/). */

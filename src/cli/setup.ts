@@ -11,9 +11,10 @@ import type { RunError } from '../app/reconcile/run-summary';
 import { loadCliSettings, SettingsError, type CliSettings } from '../app/settings';
 import type { Entitlement } from '../lib/fortiflex/types';
 import { FortiFlexClient } from '../lib/fortiflex';
-import { parsePolicy, PolicyError, type Policy } from '../lib/rules';
+import type { Policy } from '../lib/rules';
 import { createCredentialsProvider } from '../lib/secrets';
 import { UsageError, type CliIo } from './io';
+import { validatePolicyFile } from './policy-check';
 
 /** The client calls the planning commands make. */
 export type PlanningClient = Pick<FortiFlexClient, 'listEntitlements' | 'listConfigs' | 'calculatePoints'>;
@@ -45,25 +46,7 @@ export async function loadPolicyFile(
   io: CliIo,
   read: (path: string) => Promise<string> = readTextFile,
 ): Promise<Policy> {
-  let text: string;
-  try {
-    text = await read(file);
-  } catch (error) {
-    throw new UsageError(
-      `--policy ${file}: cannot read the file (${(error as NodeJS.ErrnoException).code ?? 'error'})`,
-    );
-  }
-  try {
-    return parsePolicy(text, file);
-  } catch (error) {
-    if (error instanceof PolicyError) {
-      for (const issue of error.issues) io.stderr(`${file}: ${issue.path}: ${issue.message}\n`);
-      throw new UsageError(
-        `${file}: invalid policy, ${error.issues.length} problem${error.issues.length === 1 ? '' : 's'} (listed above)`,
-      );
-    }
-    throw error;
-  }
+  return (await validatePolicyFile(file, io, read)).policy;
 }
 
 /**
