@@ -71,9 +71,9 @@ export function timeScale(from: number, to: number, left: number, width: number)
   };
 }
 
-/** Hours between hour-scale ticks for a range of `days` Pacific days. */
-export function hourStep(days: number): number {
-  return days <= 1.01 ? 1 : days <= 3.01 ? 3 : 6;
+/** Hours between hour-scale ticks: the finest step that keeps ticks at least 24 units apart (0: none). */
+export function hourStep(unitsPerHour: number): number {
+  return [1, 2, 3, 6, 12].find((step) => step * unitsPerHour >= 24) ?? 0;
 }
 
 /**
@@ -86,7 +86,7 @@ export function drawAxis(
 ): string {
   const parts: string[] = [];
   const days = ptDaysIn(scale.from, scale.to);
-  const pxPerHour = (scale.width / (scale.to - scale.from)) * HOUR_MS;
+  const unitsPerHour = (scale.width / (scale.to - scale.from)) * HOUR_MS;
   for (const d of days) {
     if (d.start >= scale.from) {
       parts.push(
@@ -99,9 +99,12 @@ export function drawAxis(
         }),
       );
     }
-    // A sliver of a day at the range's edge gets no label (it would overlap its neighbour's).
-    if ((Math.min(d.end, scale.to) - Math.max(d.start, scale.from)) * (pxPerHour / HOUR_MS) < 70) continue;
-    const label = `${DateTime.fromISO(d.day, { zone: BILLING_ZONE }).toFormat('ccc MM-dd')} PT`;
+    // The label fits the day's visible width; a sliver at the range's edge gets none.
+    const visible = ((Math.min(d.end, scale.to) - Math.max(d.start, scale.from)) / HOUR_MS) * unitsPerHour;
+    const day = DateTime.fromISO(d.day, { zone: BILLING_ZONE });
+    const label =
+      visible >= 90 ? `${day.toFormat('ccc MM-dd')} PT` : visible >= 40 ? day.toFormat('ccc d') : '';
+    if (label === '') continue;
     parts.push(
       el(
         'text',
@@ -115,8 +118,8 @@ export function drawAxis(
       ),
     );
   }
-  const step = hourStep((scale.to - scale.from) / (24 * HOUR_MS));
-  for (const tick of ptHourTicks(scale.from, scale.to, step)) {
+  const step = hourStep(unitsPerHour);
+  for (const tick of step === 0 ? [] : ptHourTicks(scale.from, scale.to, step)) {
     const x = scale.x(tick.at);
     parts.push(
       el('line', { class: 'hour-tick', x1: x, x2: x, y1: geometry.hourY + 3, y2: geometry.hourY + 8 }),
@@ -179,7 +182,7 @@ export function drawMarkers(scale: TimeScale, markers: readonly TimelineMarker[]
     .join('');
 }
 
-/** The "now" line from `top` to `bottom`, with its label above; nothing when `now` is outside the scale. */
+/** The "now" line from `top` to `bottom`, with its label below it; nothing when `now` is outside the scale. */
 export function drawNow(scale: TimeScale, now: Date, top: number, bottom: number, label = 'now'): string {
   const ms = now.getTime();
   if (ms < scale.from || ms >= scale.to) return '';
@@ -191,7 +194,12 @@ export function drawNow(scale: TimeScale, now: Date, top: number, bottom: number
     el('line', { class: 'now-line', x1: x, x2: x, y1: top, y2: bottom }) +
       el(
         'text',
-        { class: 'now-label', x: right ? x - 3 : x + 3, y: top + 9, 'text-anchor': right ? 'end' : 'start' },
+        {
+          class: 'now-label',
+          x: right ? x - 3 : x + 3,
+          y: bottom + 11,
+          'text-anchor': right ? 'end' : 'start',
+        },
         escapeXml(label),
       ),
   );
@@ -211,8 +219,8 @@ export const TIMELINE_LEGEND: readonly LegendItem[] = [
   { swatch: 'saved', text: 'Pacific day saved (stopped all day)' },
   { swatch: 'charged', text: 'stopped but still charged (Pacific day paid)' },
   { swatch: 'unprofitable', text: 'off-hours, kept active: no whole Pacific day' },
-  { swatch: 'stop', text: '▼ planned stop (or switch to the off-hours config)' },
-  { swatch: 'reactivate', text: '▲ planned reactivation (or switch back)' },
+  { swatch: 'stop', text: 'planned stop (or switch to the off-hours config)' },
+  { swatch: 'reactivate', text: 'planned reactivation (or switch back)' },
   { swatch: 'pt', text: 'Pacific midnight (FortiFlex billing day starts)' },
   { swatch: 'now', text: 'now' },
 ];

@@ -33,7 +33,7 @@ const PLOT_WIDTH = 980;
 const HEADING_HEIGHT = 28;
 const PANEL_HEADER = 46;
 const ROW_HEIGHT = 64;
-const PANEL_GAP = 14;
+const PANEL_GAP = 22;
 const LEGEND_COLUMN = 330;
 
 /** Options of {@link renderTimelineSvg}. */
