@@ -46,7 +46,7 @@ export function createStatusHandler(resolve: DependencyResolver = fromEnvironmen
           body: renderDashboardHtml(report),
           headers: {
             'content-type': 'text/html; charset=utf-8',
-            'content-security-policy': DASHBOARD_CSP,
+            'content-security-policy': `${DASHBOARD_CSP}; frame-ancestors 'none'`,
             'x-content-type-options': 'nosniff',
             'referrer-policy': 'no-referrer',
             'cache-control': 'no-store',

@@ -152,7 +152,7 @@ function ruleContent(
   if (vms.length > 0) lines.push({ text: `VMs: ${countsText(vms)}`, under: 'left' });
   if (timeline) {
     lines.push({
-      text: `${timeline.ptDaysSaved} PT days saved in this range, ${timeline.pointsSaved} points`,
+      text: `${plural(timeline.ptDaysSaved, 'PT day')} saved in this range, ${timeline.pointsSaved} points`,
       under: 'right',
     });
   }

@@ -25,9 +25,12 @@ import {
 } from './dashboard-tables';
 import type { StatusReport } from './status-model';
 
-/** The Content-Security-Policy of the page: nothing may be loaded, no script may run. */
+/**
+ * The Content-Security-Policy of the page: nothing may be loaded, no script may run. The page carries it in a
+ * `<meta>` element (so a saved file keeps it); the HTTP answer adds `frame-ancestors`, which only a header can.
+ */
 export const DASHBOARD_CSP =
-  "default-src 'none'; style-src 'unsafe-inline'; img-src data:; base-uri 'none'; form-action 'none'; frame-ancestors 'none'";
+  "default-src 'none'; style-src 'unsafe-inline'; img-src data:; base-uri 'none'; form-action 'none'";
 
 const PAGE_CSS = `
 :root{color-scheme:light;--fg:#1f2328;--muted:#57606a;--line:#d0d7de;--panel:#f6f8fa;--accent:#0969da;--bad:#cf222e}
@@ -63,6 +66,7 @@ tbody th{font-weight:600}
 tr:last-child>td,tr:last-child>th{border-bottom:0}
 tr.pending>td{background:#fff8c5}
 .num{text-align:right;font-variant-numeric:tabular-nums}
+td.when{white-space:nowrap}
 .chip{display:inline-block;padding:0 7px;border-radius:9px;color:#fff;font-size:12px;font-weight:600;white-space:nowrap}
 ul.legend{display:flex;flex-wrap:wrap;gap:4px 18px;list-style:none;padding:0;margin:8px 0 0;font-size:12.5px}
 ul.legend li{display:flex;flex-wrap:wrap;align-items:center;gap:4px 6px}
@@ -83,6 +87,7 @@ details[open]>summary{border-bottom:1px solid var(--line);margin-bottom:8px}
  header{padding:10px 12px}main{padding:4px 10px 24px}footer{padding:0 10px 16px}
  .cards{grid-template-columns:1fr 1fr}.card .big{font-size:20px}
  th,td{padding:5px 6px}
+ .scroll table{min-width:640px}
  .timeline-wide-box{display:none}.timeline-compact-box{display:block}
 }
 `;

@@ -24,14 +24,13 @@ export function utcTime(iso: string): string {
 export function relative(iso: string, now: string): string {
   const ms = Date.parse(now) - Date.parse(iso);
   const abs = Math.abs(ms);
+  if (abs < 60_000) return 'just now';
   const text =
-    abs < 60_000
-      ? 'less than a minute'
-      : abs < 3_600_000
-        ? `${Math.round(abs / 60_000)} min`
-        : abs < 172_800_000
-          ? `${Math.round(abs / 3_600_000)} h`
-          : `${Math.round(abs / 86_400_000)} d`;
+    abs < 3_600_000
+      ? `${Math.round(abs / 60_000)} min`
+      : abs < 172_800_000
+        ? `${Math.round(abs / 3_600_000)} h`
+        : `${Math.round(abs / 86_400_000)} d`;
   return ms >= 0 ? `${text} ago` : `in ${text}`;
 }
 
