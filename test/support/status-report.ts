@@ -28,11 +28,11 @@ export function sampleReport(options: SampleOptions = {}): StatusReport {
   const at = options.at ?? '2026-10-23T18:00:00.000Z';
   const t = options.text ?? '';
   const now = new Date(at);
-  const names = [`branches${t}`, `labs${t}`, `us-east${t}`];
+  const names = ['branches', 'labs', 'us-east'];
   const policy = validatePolicy({
     fortiflex: { accountId: 1, programSerialNumber: 'ELAVMR0000000519' },
     schedules: {
-      [`office${t}`]: {
+      office: {
         timezone: 'Europe/Berlin',
         active: ['Mon-Fri 07:00-19:00'],
         holidays: { dates: ['2026-10-26'] },
@@ -40,16 +40,16 @@ export function sampleReport(options: SampleOptions = {}): StatusReport {
       east: { timezone: 'America/New_York', active: ['Mon-Fri 07:30-20:30'] },
     },
     rules: [
-      { name: names[0], select: { configIds: [2198] }, schedule: `office${t}` },
-      { name: names[1], select: { configIds: [2199] }, schedule: `office${t}` },
+      { name: names[0], select: { configIds: [2198] }, schedule: 'office' },
+      { name: names[1], select: { configIds: [2199] }, schedule: 'office' },
       { name: names[2], select: { configIds: [2201] }, schedule: 'east' },
     ],
     pools: [
       {
-        name: `vmss${t}`,
+        name: 'vmss',
         configId: 2200,
         capacity: [
-          { schedule: `office${t}`, min: 2, max: 8 },
+          { schedule: 'office', min: 2, max: 8 },
           { min: 0, max: 4 },
         ],
       },
@@ -157,7 +157,7 @@ export function sampleReport(options: SampleOptions = {}): StatusReport {
       },
     ],
   };
-  return {
+  const report: StatusReport = {
     at,
     mode: 'enforce',
     dryRun: false,
@@ -221,4 +221,13 @@ export function sampleReport(options: SampleOptions = {}): StatusReport {
     notes: [],
     errors: [{ stage: 'list', message: `account 2 program X${t}: unavailable` }],
   };
+  // The policy checks its names; the views must not rely on that, so the report's names carry `text` too.
+  for (const rule of report.rules) {
+    rule.name += t;
+    rule.schedule += t;
+  }
+  for (const rule of report.timeline.rules) rule.rule += t;
+  for (const rule of report.forecast.rules) rule.rule += t;
+  for (const advice of report.forecast.advice) advice.rule += t;
+  return report;
 }

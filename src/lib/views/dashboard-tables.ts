@@ -312,7 +312,7 @@ export function eventsTable(label: string, events: readonly Event[], now: string
         ${events.map(
           (e) =>
             html`<tr>
-              <td>${when(e.at, now)}</td>
+              <td class="when">${when(e.at, now)}</td>
               <td>${e.where}</td>
               <td>${e.serialNumber ?? ''}</td>
               <td class="${cls}">${e.text}</td>
