@@ -87,7 +87,7 @@ details[open]>summary{border-bottom:1px solid var(--line);margin-bottom:8px}
  header{padding:10px 12px}main{padding:4px 10px 24px}footer{padding:0 10px 16px}
  .cards{grid-template-columns:1fr 1fr}.card .big{font-size:20px}
  th,td{padding:5px 6px}
- .scroll table{min-width:640px}
+ .scroll table{min-width:780px}
  .timeline-wide-box{display:none}.timeline-compact-box{display:block}
 }
 `;
