@@ -14,6 +14,7 @@ import { register as registerApply } from './commands/apply';
 import { register as registerDemo } from './commands/demo';
 import { register as registerPool } from './commands/pool';
 import { register as registerValidate } from './commands/validate';
+import { register as registerStatus } from './commands/status';
 
 /** A module that adds its commands to the root program. */
 export type CommandRegistrar = (program: Command, io: CliIo) => void;
@@ -28,6 +29,7 @@ const registrars: CommandRegistrar[] = [
   registerDemo,
   registerPool,
   registerValidate,
+  registerStatus,
 ];
 
 /** Builds the root program with every command family registered, writing through `io`. */

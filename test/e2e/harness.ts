@@ -36,6 +36,14 @@ rules:
 rates: { 2198: 6.5, 2199: 3.25, 2200: 13 }
 `;
 
+/** The branch policy plus the default seed's scale-set pool, its bounds on the office schedule. */
+export const POOL_STATUS_POLICY = `${BRANCH_POLICY}
+pools:
+  - name: vmss-fgt
+    configId: 2200
+    capacity: [{ schedule: office, min: 2, max: 6 }, { min: 0, max: 8 }]
+`;
+
 /** Friday 2026-10-23 20:00 Berlin (CEST): the weekend window (saves PT Saturday) has begun. */
 export const FRIDAY_EVENING = '2026-10-23T18:00:00Z';
 /** Monday 2026-10-26 07:30 Berlin (CET, the day after the clocks went back). */

@@ -3,7 +3,9 @@ import { runReconcile } from '../../src/app/reconcile/reconcile';
 import type { StatusReport } from '../../src/app/reconcile/status';
 import { createStatusHandler } from '../../src/functions/status';
 import { createContext, createHttpRequest } from '../support/functions';
-import { BRANCH_POLICY, startHarness, type Harness } from '../e2e/harness';
+import { BRANCH_POLICY, POOL_STATUS_POLICY, RATES, startHarness, type Harness } from '../e2e/harness';
+import { claimLicense } from '../../src/app/pools/claims';
+import { defaultSeed } from '../../src/simulator';
 
 let h: Harness | undefined;
 afterEach(async () => {
@@ -115,7 +117,10 @@ describe('status function', () => {
       createHttpRequest({ path: '/api/status', query: { format: 'png' } }),
       createContext('status').context,
     );
-    expect(badFormat).toMatchObject({ status: 400, jsonBody: { error: 'format: expected json or svg' } });
+    expect(badFormat).toMatchObject({
+      status: 400,
+      jsonBody: { error: 'format: expected json, html or svg' },
+    });
     const badRule = await handler(
       createHttpRequest({ path: '/api/status', query: { format: 'svg', rule: 'nope' } }),
       createContext('status').context,
@@ -124,5 +129,91 @@ describe('status function', () => {
     expect((badRule.jsonBody as { error: string }).error).toMatch(
       /^rule: no rule named "nope"; expected one of branches$/,
     );
+  });
+});
+
+describe('status function: pools and the dashboard', () => {
+  it('reports each pool: size, bounds in force, claims, in use, members and roles, pending deliveries', async () => {
+    h = await startHarness({ policy: POOL_STATUS_POLICY });
+    await claimLicense(h.deps, 'vmss-fgt', 'vmss-fgt_7', { runId: 'test', actor: 'test' });
+    const response = await createStatusHandler(async () => h!.deps)(
+      createHttpRequest({ path: '/api/status' }),
+      createContext('status').context,
+    );
+    const report = response.jsonBody as StatusReport;
+    expect(report.pools).toHaveLength(1);
+    const pool = report.pools[0]!;
+    const members = h.sim.entitlements().filter((e) => e.configId === 2200);
+    expect(pool.members.map((m) => m.serialNumber).sort()).toEqual(members.map((e) => e.serialNumber).sort());
+    // Friday 20:00 Berlin: the office schedule is off, so the unconditional entry is in force.
+    expect(pool.bounds).toEqual({ min: 0, max: 8 });
+    expect(pool.claimed).toBe(1);
+    expect(pool.members.find((m) => m.instanceId === 'vmss-fgt_7')).toMatchObject({ role: 'held' });
+    expect(pool.size).toBe(
+      pool.members.filter((m) => m.role === 'held' || m.role === 'inUseOutsideClaims').length,
+    );
+    expect(pool.inUseOutsideClaims).toBe(pool.members.filter((m) => m.role === 'inUseOutsideClaims').length);
+    expect(pool.pendingDeliveries).toEqual([]);
+    // Over the timeline the bounds follow the office schedule: 2..6 on Monday 07:00-19:00 Berlin.
+    const monday = report.timeline.pools[0]!.bounds.find((b) => b.start === '2026-10-26T06:00:00.000Z');
+    expect(monday).toEqual({
+      start: '2026-10-26T06:00:00.000Z',
+      end: '2026-10-26T18:00:00.000Z',
+      min: 2,
+      max: 6,
+      schedule: 'office',
+    });
+    const text = JSON.stringify(report);
+    for (const e of members) expect(text).not.toContain(e.token);
+  });
+
+  it('narrows to a rule or a pool and answers 400 naming an unknown one', async () => {
+    h = await startHarness({ policy: POOL_STATUS_POLICY });
+    const handler = createStatusHandler(async () => h!.deps);
+    const ask = (query: Record<string, string>) =>
+      handler(createHttpRequest({ path: '/api/status', query }), createContext('status').context);
+    const onlyPool = (await ask({ pool: 'vmss-fgt' })).jsonBody as StatusReport;
+    expect(onlyPool.rules).toEqual([]);
+    expect(onlyPool.pools.map((p) => p.name)).toEqual(['vmss-fgt']);
+    expect(onlyPool.filter).toEqual({ pool: 'vmss-fgt' });
+    const onlyRule = (await ask({ rule: 'branches' })).jsonBody as StatusReport;
+    expect(onlyRule.rules.map((r) => r.name)).toEqual(['branches']);
+    expect(onlyRule.pools).toEqual([]);
+    const bad = await ask({ format: 'html', pool: 'nope' });
+    expect(bad).toMatchObject({
+      status: 400,
+      jsonBody: { error: 'pool: no pool named "nope"; expected one of vmss-fgt' },
+    });
+  });
+
+  it('?format=html answers the self-contained dashboard with pools, errors and no tokens', async () => {
+    const seed = { ...defaultSeed(), rates: RATES };
+    seed.entitlements[0]!.description = `branch <script>alert("x")</script> & <img src=x onerror=alert(1)>`;
+    h = await startHarness({ policy: POOL_STATUS_POLICY, seed });
+    h.sim.faults.add({
+      endpoint: 'entitlements/stop',
+      times: 1,
+      fault: { kind: 'envelope', message: 'Unable to stop.' },
+    });
+    await runReconcile(h.deps, h.deps.now());
+    const response = await createStatusHandler(async () => h!.deps)(
+      createHttpRequest({ path: '/api/status', query: { format: 'html' } }),
+      createContext('status').context,
+    );
+    expect(response.status).toBe(200);
+    expect(response.headers).toMatchObject({
+      'content-type': 'text/html; charset=utf-8',
+      'content-security-policy': expect.stringContaining("default-src 'none'") as unknown,
+    });
+    const page = String(response.body);
+    expect(page.startsWith('<!DOCTYPE html>')).toBe(true);
+    expect(page).toContain('data-pool="vmss-fgt"');
+    expect(page).toContain('Unable to stop.');
+    expect(page).toContain('Pending deliveries');
+    expect(page).not.toMatch(/<script|<img|<link|<iframe|\ssrc="|\shref="/i);
+    expect(page).toContain(
+      'branch &lt;script&gt;alert(&quot;x&quot;)&lt;/script&gt; &amp; &lt;img src=x onerror=alert(1)&gt;',
+    );
+    for (const e of h.sim.entitlements()) expect(page).not.toContain(e.token);
   });
 });

@@ -1,11 +1,15 @@
 /**
  * The status use case (docs/architecture.md §"Status"): per rule, desired vs actual state of every entitlement it
- * selects, the schedule's next transitions, the scaler's last action and error per entitlement, what the
- * scaler saved this (Pacific) month according to its audit trail, and the 30-day forecast. Read-only: it
- * lists entitlements and reads state, and never takes the run lease.
+ * selects, the schedule's next transitions, the scaler's last action and error per entitlement; per pool its
+ * size, bounds, claims, members and pending deliveries; what the scaler saved this (Pacific) month according
+ * to its audit trail; the 30-day forecast; and a timeline from yesterday's Pacific midnight a week ahead.
+ * Read-only: it lists entitlements and reads state, and never takes a lease. The answer's shape (the view
+ * model every status view renders) is in `lib/views/status-model.ts`.
  */
+import { DateTime } from 'luxon';
 import type { Entitlement } from '../../lib/fortiflex/types';
 import {
+  BILLING_ZONE,
   compileSchedules,
   forecast,
   planActions,
@@ -15,79 +19,47 @@ import {
   runsAfter,
   renderTimelineSvg,
   ruleSelects,
-  type Forecast,
+  ruleTimeline,
   type Plan,
   type Policy,
 } from '../../lib/rules';
+import type {
+  EntitlementStatusRow,
+  RuleStatus,
+  StatusError,
+  StatusReport,
+} from '../../lib/views/status-model';
 import { InvalidRequestError } from '../errors';
 import type { AppDependencies } from '../dependencies';
 import type { ManagedRecord } from './apply';
-import { listEntitlements } from './listing';
+import { listEntitlements, listPolicy } from './listing';
 import { selectedMissingRates } from './rates';
 import { errorMessage } from '../../lib/error-message';
-import type { RunError } from './run-summary';
+import { noPendingDeliveries, readPoolStatuses, type PendingDeliveryReader } from './status-pools';
+
+export type {
+  EntitlementStatusRow,
+  PoolStatus,
+  RuleStatus,
+  StatusReport,
+} from '../../lib/views/status-model';
 
 const DAY_MS = 86_400_000;
 /** Days covered by the forecast in the status answer. */
 export const FORECAST_DAYS = 30;
+/** Pacific days the status timeline draws, starting at the Pacific midnight before yesterday ends. */
+export const TIMELINE_DAYS = 7;
 /** Transitions listed per rule. */
 const TRANSITIONS = 3;
 
-/** One entitlement under one rule. */
-export interface EntitlementStatusRow {
-  serialNumber: string;
-  description: string;
-  configId: number;
-  /** Status reported by FortiFlex now. */
-  actual: string;
-  /** Status the policy wants now (equal to `actual` when nothing is to be done or the planner holds off). */
-  desired: string;
-  /** The change the next run would make, if any. */
-  pendingAction?: 'stop' | 'reactivate' | 'switchConfig';
-  targetConfigId?: number;
-  /** Why the planner acts or holds off. */
-  reason?: string;
-  stoppedByScaler: boolean;
-  lastAction?: string;
-  lastActionAt?: string;
-  lastReason?: string;
-  lastError?: string;
-  lastErrorAt?: string;
-}
-
-/** One rule's status. */
-export interface RuleStatus {
-  name: string;
-  schedule: string;
-  timezone?: string;
-  /** Whether the rule's schedule is active now. */
-  activeNow?: boolean;
-  nextTransitions: { at: string; active: boolean }[];
-  entitlements: EntitlementStatusRow[];
-  counts: { selected: number; inDesiredState: number; pending: number };
-}
-
-/** The whole status answer. */
-export interface StatusReport {
-  at: string;
-  mode: Policy['mode'];
-  /** True when nothing is changed by runs (policy `mode: dryRun` or `SCALER_DRY_RUN`). */
-  dryRun: boolean;
-  rules: RuleStatus[];
-  /** Applied stops and config switches since the start of the current Pacific month, from the audit. */
-  thisMonth: { from: string; actions: number; ptDaysSaved: number; pointsSaved: number };
-  /** Savings the policy is expected to make over the next {@link FORECAST_DAYS} days. */
-  forecast: {
-    from: string;
-    to: string;
-    entitlementDaysSaved: number;
-    pointsSaved: number;
-    rules: { rule: string; entitlements: number; ptDaysSaved: number; pointsSaved: number }[];
-    advice: Forecast['advice'];
-    notes: string[];
-  };
-  notes: string[];
-  errors: RunError[];
+/** Options of {@link buildStatus}. */
+export interface StatusOptions {
+  /** Only this rule (and no pool unless `pool` is given too). */
+  rule?: string;
+  /** Only this pool (and no rule unless `rule` is given too). */
+  pool?: string;
+  /** Reads a pool's pending licence deliveries; default: none. */
+  pendingDeliveries?: PendingDeliveryReader;
 }
 
 function desiredOf(
@@ -118,17 +90,49 @@ export function ptMonthStart(now: Date): Date {
   return ptDayStart(`${ptDay(now).slice(0, 7)}-01`);
 }
 
-/** A bad status request (unknown rule name); the HTTP adapter answers 400. */
+/** The status timeline's range: from the start of yesterday (Pacific) over {@link TIMELINE_DAYS} Pacific days. */
+export function timelineRange(now: Date): { from: Date; to: Date } {
+  const from = DateTime.fromMillis(ptDayStart(ptDay(now)).getTime(), { zone: BILLING_ZONE }).minus({
+    days: 1,
+  });
+  return { from: from.toJSDate(), to: from.plus({ days: TIMELINE_DAYS }).toJSDate() };
+}
+
+/** A bad status request (unknown rule or pool name); the HTTP adapter answers 400. */
 export class StatusRequestError extends InvalidRequestError {
   override readonly name = 'StatusRequestError';
 }
 
-/** Builds the status answer at `now`. */
-export async function buildStatus(deps: AppDependencies, now: Date): Promise<StatusReport> {
+/** Checks that `options` name a rule and a pool of the policy. */
+export function checkStatusFilter(policy: Policy, options: Pick<StatusOptions, 'rule' | 'pool'>): void {
+  if (options.rule !== undefined && !policy.rules.some((r) => r.name === options.rule)) {
+    throw new StatusRequestError(
+      `rule: no rule named "${options.rule}"; expected one of ${policy.rules.map((r) => r.name).join(', ') || '(none)'}`,
+      'rule',
+    );
+  }
+  if (options.pool !== undefined && !policy.pools.some((p) => p.name === options.pool)) {
+    throw new StatusRequestError(
+      `pool: no pool named "${options.pool}"; expected one of ${policy.pools.map((p) => p.name).join(', ') || '(none)'}`,
+      'pool',
+    );
+  }
+}
+
+/** Builds the status answer at `now`, narrowed to a rule and/or a pool when `options` name them. */
+export async function buildStatus(
+  deps: AppDependencies,
+  now: Date,
+  options: StatusOptions = {},
+): Promise<StatusReport> {
   const policy = await deps.loadPolicy();
-  const errors: RunError[] = [];
-  const [entitlements, recordList, monthRows] = await Promise.all([
-    listEntitlements(deps, policy, errors),
+  checkStatusFilter(policy, options);
+  const narrowed = options.rule !== undefined || options.pool !== undefined;
+  const wantedRules = policy.rules.filter((r) => (narrowed ? r.name === options.rule : true));
+  const wantedPools = policy.pools.filter((p) => (narrowed ? p.name === options.pool : true));
+  const errors: StatusError[] = [];
+  const [listing, recordList, monthRows] = await Promise.all([
+    listPolicy(deps.client, policy, errors),
     deps.store.records.list(),
     deps.store.audit
       .query({ since: ptMonthStart(now), until: new Date(now.getTime() + 1) })
@@ -137,6 +141,7 @@ export async function buildStatus(deps: AppDependencies, now: Date): Promise<Sta
         return [];
       }),
   ]);
+  const { entitlements } = listing;
   const records = new Map(recordList.map((r) => [r.serialNumber, r as ManagedRecord]));
   const schedules = compileSchedules(policy);
   // Rates the policy leaves out come from tools/calc through the worker's cache; none asked when it has all.
@@ -162,7 +167,7 @@ export async function buildStatus(deps: AppDependencies, now: Date): Promise<Sta
     skipped: new Map(plan.skipped.map((s) => [s.serialNumber, s.reason])),
   };
 
-  const rules: RuleStatus[] = policy.rules.map((rule) => {
+  const rules: RuleStatus[] = wantedRules.map((rule) => {
     const schedule = schedules.get(rule.schedule);
     const transitions: RuleStatus['nextTransitions'] = [];
     let cursor = now;
@@ -204,8 +209,26 @@ export async function buildStatus(deps: AppDependencies, now: Date): Promise<Sta
     };
   });
 
+  const range = timelineRange(now);
+  const week = forecast({ policy, entitlements, from: range.from, to: range.to, rates });
+  const pools = await readPoolStatuses({
+    deps,
+    policy,
+    pools: wantedPools,
+    now,
+    listed: listing.byScope,
+    records: recordList,
+    deliveries: options.pendingDeliveries ?? noPendingDeliveries,
+    range,
+    errors,
+  });
+
+  const wantedNames = new Set(wantedRules.map((r) => r.name));
   const applied = monthRows.filter(
-    (row) => row.outcome === 'succeeded' && (row.action === 'stop' || row.action === 'switchConfig'),
+    (row) =>
+      row.outcome === 'succeeded' &&
+      (row.action === 'stop' || row.action === 'switchConfig') &&
+      (options.rule === undefined || row.rule === options.rule),
   );
   const to = new Date(now.getTime() + FORECAST_DAYS * DAY_MS);
   const predicted = forecast({ policy, entitlements, from: now, to, rates });
@@ -213,7 +236,14 @@ export async function buildStatus(deps: AppDependencies, now: Date): Promise<Sta
     at: now.toISOString(),
     mode: policy.mode,
     dryRun: policy.mode === 'dryRun' || deps.settings.forceDryRun,
+    ...(narrowed && {
+      filter: {
+        ...(options.rule !== undefined && { rule: options.rule }),
+        ...(options.pool !== undefined && { pool: options.pool }),
+      },
+    }),
     rules,
+    pools: pools.pools,
     thisMonth: {
       from: ptMonthStart(now).toISOString(),
       actions: applied.length,
@@ -225,14 +255,24 @@ export async function buildStatus(deps: AppDependencies, now: Date): Promise<Sta
       to: predicted.to,
       entitlementDaysSaved: predicted.totals.entitlementDaysSaved,
       pointsSaved: predicted.totals.pointsSaved,
-      rules: predicted.rules.map((r) => ({
-        rule: r.rule,
-        entitlements: r.entitlements,
-        ptDaysSaved: r.ptDaysSaved,
-        pointsSaved: r.pointsSaved,
-      })),
-      advice: predicted.advice,
+      rules: predicted.rules
+        .filter((r) => wantedNames.has(r.rule))
+        .map((r) => ({
+          rule: r.rule,
+          entitlements: r.entitlements,
+          ptDaysSaved: r.ptDaysSaved,
+          pointsSaved: r.pointsSaved,
+        })),
+      advice: predicted.advice.filter((a) => wantedNames.has(a.rule)),
       notes: predicted.notes,
+    },
+    timeline: {
+      from: range.from.toISOString(),
+      to: range.to.toISOString(),
+      rules: week.rules
+        .filter((r) => wantedNames.has(r.rule))
+        .map((r) => ruleTimeline(r, range.from, range.to)),
+      pools: pools.timelines,
     },
     notes: [...plan.notes, ...found.notes],
     errors,
@@ -240,8 +280,8 @@ export async function buildStatus(deps: AppDependencies, now: Date): Promise<Sta
 }
 
 /**
- * The week timeline picture (business hours, Pacific billing days, planned stops) for the Pacific week
- * (Monday 00:00 PT to Monday 00:00 PT) containing `now`, optionally for one rule.
+ * The week timeline picture (business hours, holidays, Pacific billing days, planned stops, now) for the
+ * Pacific week (Monday 00:00 PT to Monday 00:00 PT) containing `now`, optionally for one rule.
  */
 export async function renderStatusSvg(
   deps: AppDependencies,
@@ -249,12 +289,7 @@ export async function renderStatusSvg(
   options: { rule?: string } = {},
 ): Promise<string> {
   const policy = await deps.loadPolicy();
-  if (options.rule !== undefined && !policy.rules.some((r) => r.name === options.rule)) {
-    throw new StatusRequestError(
-      `rule: no rule named "${options.rule}"; expected one of ${policy.rules.map((r) => r.name).join(', ')}`,
-      'rule',
-    );
-  }
+  checkStatusFilter(policy, options);
   const entitlements = await listEntitlements(deps, policy, []);
   const today = ptDay(now);
   const noonUtc = Date.parse(`${today}T12:00:00Z`);
@@ -262,11 +297,7 @@ export async function renderStatusSvg(
     .toISOString()
     .slice(0, 10);
   const weekStart = ptDayStart(monday);
-  const week = forecast({
-    policy,
-    entitlements,
-    from: weekStart,
-    to: new Date(weekStart.getTime() + 7 * DAY_MS),
-  });
-  return renderTimelineSvg(week, { weekStart, ...(options.rule !== undefined && { rule: options.rule }) });
+  const weekEnd = DateTime.fromJSDate(weekStart, { zone: BILLING_ZONE }).plus({ days: 7 }).toJSDate();
+  const week = forecast({ policy, entitlements, from: weekStart, to: weekEnd });
+  return renderTimelineSvg(week, { now, ...(options.rule !== undefined && { rule: options.rule }) });
 }

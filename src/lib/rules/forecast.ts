@@ -10,6 +10,7 @@
 import type { Entitlement } from '../fortiflex/types';
 import { ptDayEnd, ptDayStart, ptDaysSavedByStop, roundPoints } from './billing';
 import { adviseRule, type Advice } from './advice';
+import { holidaysBetween, type HolidayDay } from './holidays';
 import { mergeRates, PLAN_HORIZON_DAYS } from './planner';
 import { localDateTime } from './planner-format';
 import { compileSchedules, type CompiledSchedule } from './schedule';
@@ -70,6 +71,8 @@ export interface RuleForecast {
   unknownRateConfigIds: number[];
   /** State stretches of the schedule clipped to the range (for pictures). */
   intervals: { start: string; end: string; active: boolean }[];
+  /** Holidays of the rule's schedule whose local day overlaps the range (for pictures). */
+  holidays: HolidayDay[];
   windows: ForecastWindow[];
   /** Pacific days saved per entitlement over the range (sum over windows). */
   ptDaysSaved: number;
@@ -143,6 +146,7 @@ export function offWindows(intervals: StateInterval[], from: Date, to: Date): Of
 function forecastRule(
   rule: Rule,
   schedule: CompiledSchedule,
+  holidays: HolidayDay[],
   selected: Entitlement[],
   overlapping: number,
   rates: Map<number, number>,
@@ -199,6 +203,7 @@ function forecastRule(
         end: new Date(Math.min(i.end.getTime(), to.getTime())).toISOString(),
         active: i.active,
       })),
+    holidays,
     windows,
     ptDaysSaved,
     pointsSaved: roundPoints(ptDaysSaved * pointsPerDay),
@@ -249,7 +254,8 @@ export function forecast(input: ForecastInput): Forecast {
       notes.push(`rule ${rule.name}: schedule "${rule.schedule}" is not defined; rule ignored`);
       return;
     }
-    const result = forecastRule(rule, schedule, perRule[i]!, overlaps[i]!, rates, from, to);
+    const holidays = holidaysBetween(policy.schedules[rule.schedule]?.holidays, schedule.timezone, from, to);
+    const result = forecastRule(rule, schedule, holidays, perRule[i]!, overlaps[i]!, rates, from, to);
     rules.push(result);
     advice.push(...adviseRule(rule, schedule, result, from, to));
     if (result.unknownRateConfigIds.length > 0) {

@@ -3,7 +3,7 @@
  * local calendar day (`YYYY-MM-DD`) in the schedule's own zone.
  */
 import Holidays from 'date-holidays';
-import { dayNumberToIso, isoToDayNumber } from './time';
+import { dayNumberToIso, isoToDayNumber, localDayNumber, startOfLocalDay } from './time';
 import type { HolidaysDef, HolidayType } from './types';
 
 const HOUR_MS = 3_600_000;
@@ -99,4 +99,39 @@ export function holidayPredicate(def: HolidaysDef | undefined): (isoDate: string
       calendarHolidays(country, region, year - 1, types).has(iso)
     );
   };
+}
+
+/** A holiday of a schedule as instants: its whole local day in the schedule's zone. */
+export interface HolidayDay {
+  /** Local date, `YYYY-MM-DD`. */
+  date: string;
+  /** ISO instants of the local day's first instant and of the next day's. */
+  start: string;
+  end: string;
+}
+
+/**
+ * The holidays of `def` (in `zone`) whose local day overlaps [from, to), for pictures and status pages. A
+ * holiday makes its day inactive unless an exception says otherwise; the schedule itself decides that.
+ */
+export function holidaysBetween(
+  def: HolidaysDef | undefined,
+  zone: string,
+  from: Date,
+  to: Date,
+): HolidayDay[] {
+  if (!def || (!def.country && def.dates.length === 0)) return [];
+  const isHoliday = holidayPredicate(def);
+  const out: HolidayDay[] = [];
+  const last = localDayNumber(zone, to.getTime() - 1);
+  for (let day = localDayNumber(zone, from.getTime()); day <= last; day++) {
+    const date = dayNumberToIso(day);
+    if (!isHoliday(date)) continue;
+    out.push({
+      date,
+      start: new Date(startOfLocalDay(zone, day)).toISOString(),
+      end: new Date(startOfLocalDay(zone, day + 1)).toISOString(),
+    });
+  }
+  return out;
 }

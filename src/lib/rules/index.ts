@@ -12,5 +12,7 @@ export * from './planner';
 export * from './forecast';
 export * from './advice';
 export * from './svg';
+export * from './svg-draw';
+export * from './timeline';
 export * from './schedule-walk';
 export * from './run-schedule';

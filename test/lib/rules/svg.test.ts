@@ -225,3 +225,107 @@ describe('renderTimelineSvg', () => {
     expect(escapeXml(`<'&">`)).toBe('&lt;&apos;&amp;&quot;&gt;');
   });
 });
+
+describe('renderTimelineSvg: legend, hour scale, range and now', () => {
+  const policy = policyOf([{ name: 'branch', schedule: 'office9' }], {
+    office9: {
+      timezone: 'Europe/Berlin',
+      active: ['Mon-Fri 09:00-17:00'],
+      holidays: { dates: ['2026-05-14'] },
+    },
+  });
+  const range = (from: string, to: string) =>
+    forecast({ policy, entitlements: [ent('A')], from: ptDayStart(from), to: ptDayStart(to) });
+
+  it('has a complete legend: business hours, holidays, saved, stopped but still charged, kept active, markers', () => {
+    const svg = parseXml(renderTimelineSvg(range('2026-05-04', '2026-05-11')));
+    const legend = all(svg, (e) => e.name === 'g' && e.attrs['class'] === 'legend')[0]!;
+    const swatches = legend.children.filter((c) => c.name !== 'text').map((c) => c.attrs['class']);
+    expect(swatches).toEqual([
+      'business',
+      'holiday',
+      'saved',
+      'charged',
+      'unprofitable',
+      'stop',
+      'reactivate',
+      'legend-pt',
+    ]);
+    const texts = legend.children.filter((c) => c.name === 'text').map((c) => c.text);
+    expect(texts).toContain('stopped but still charged (Pacific day paid)');
+    expect(texts).toContain('holiday (whole local day)');
+    expect(texts.some((t) => t.startsWith('planned stop'))).toBe(true);
+    expect(texts.some((t) => t.startsWith('planned reactivation'))).toBe(true);
+  });
+
+  it('draws the stopped-but-charged stretch grey and the holiday of the schedule', () => {
+    const result = range('2026-05-11', '2026-05-18');
+    const svg = parseXml(renderTimelineSvg(result));
+    const row = all(svg, (e) => e.name === 'g' && e.attrs['data-rule'] === 'branch')[0]!;
+    const titles = (cls: string) =>
+      row.children.filter((c) => c.attrs['class'] === cls).map((c) => c.children[0]?.text ?? '');
+    // Thursday 05-14 is a holiday in Berlin: its whole local day.
+    expect(titles('holiday')).toEqual(['holiday 2026-05-14 (Europe/Berlin)']);
+    // Each weeknight stop is charged (no whole Pacific day); Friday's stop is charged until Saturday 00:00 PT.
+    expect(titles('charged')).toContain(
+      'stopped Fri 2026-05-15 17:00 – Sat 2026-05-16 09:00 Europe/Berlin, Pacific day still charged',
+    );
+    // The holiday makes Wednesday evening to Friday morning one window: Thursday PT is saved too.
+    expect(titles('saved')).toEqual(['2026-05-14 PT saved', '2026-05-16 PT saved', '2026-05-17 PT saved']);
+  });
+
+  it('has an hour scale in Pacific time', () => {
+    const svg = parseXml(renderTimelineSvg(range('2026-05-04', '2026-05-11')));
+    const hours = all(svg, (e) => e.attrs['class'] === 'hour').map((e) => e.text);
+    expect(hours).toEqual(Array(7).fill(['06', '12', '18']).flat());
+  });
+
+  it('draws a one-day forecast as one day, with every hour', () => {
+    const svg = parseXml(renderTimelineSvg(range('2026-05-06', '2026-05-07')));
+    expect(all(svg, (e) => e.attrs['class'] === 'panel')).toHaveLength(1);
+    expect(all(svg, (e) => e.attrs['class'] === 'pt-day').map((e) => e.text)).toEqual(['Wed 05-06 PT']);
+    expect(all(svg, (e) => e.attrs['class'] === 'hour')).toHaveLength(23);
+    const panel = all(svg, (e) => e.attrs['class'] === 'panel')[0]!;
+    const business = all(panel, (e) => e.attrs['class'] === 'business');
+    // Wednesday 09:00-17:00 Berlin = 00:00-08:00 PT: the first third of the day.
+    expect(business.map((b) => [Number(b.attrs['x']), Number(b.attrs['width'])])).toEqual([[240, 326.7]]);
+  });
+
+  it('draws a multi-week forecast as every week, days lined up, the last week as long as what remains', () => {
+    const result = range('2026-05-04', '2026-05-27');
+    const svg = parseXml(renderTimelineSvg(result));
+    const panels = all(svg, (e) => e.attrs['class'] === 'panel');
+    expect(panels.map((p) => p.attrs['data-from'])).toEqual([
+      ptDayStart('2026-05-04').toISOString(),
+      ptDayStart('2026-05-11').toISOString(),
+      ptDayStart('2026-05-18').toISOString(),
+      ptDayStart('2026-05-25').toISOString(),
+    ]);
+    expect(panels.at(-1)!.attrs['data-to']).toBe(ptDayStart('2026-05-27').toISOString());
+    const rows = panels.map((p) => all(p, (e) => e.attrs['class'] === 'row')[0]!);
+    expect(rows.map((r) => Number(r.attrs['width']))).toEqual([980, 980, 980, 280]);
+    // Every saved day of the range is drawn once.
+    const saved = panels.flatMap((p) =>
+      all(p, (e) => e.attrs['class'] === 'saved').map((e) => e.attrs['data-pt-day']),
+    );
+    expect(saved).toEqual(result.rules[0]!.windows.flatMap((w) => w.ptDays));
+  });
+
+  it('draws the now line at the instant, only in the panel holding it', () => {
+    const result = range('2026-05-04', '2026-05-18');
+    const now = new Date('2026-05-13T15:00:00Z');
+    const svg = parseXml(renderTimelineSvg(result, { now }));
+    const lines = all(
+      svg,
+      (e) => e.attrs['class'] === 'now-line' && e.attrs['y1'] !== undefined && e.name === 'line',
+    );
+    const inPanels = all(svg, (e) => e.attrs['class'] === 'panel').map(
+      (p) => all(p, (e) => e.attrs['class'] === 'now').length,
+    );
+    expect(inPanels).toEqual([0, 1]);
+    const from = ptDayStart('2026-05-11').getTime();
+    const to = ptDayStart('2026-05-18').getTime();
+    const expected = 240 + ((now.getTime() - from) / (to - from)) * 980;
+    expect(Number(lines[0]!.attrs['x1'])).toBeCloseTo(expected, 0);
+  });
+});
