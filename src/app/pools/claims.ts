@@ -18,7 +18,7 @@
  *   out: a FortiGate may be running on it. It counts against `max` like a claim.
  */
 import type { Policy, Pool } from '../../lib/rules';
-import { ConflictError, InvalidRequestError } from '../errors';
+import { BusyError, ConflictError, InvalidRequestError } from '../errors';
 import { answerExisting, tryClaim } from './claim-attempt';
 import { readMember } from './claim-rows';
 import type { PoolDeps } from './deps';
@@ -62,6 +62,14 @@ export class PoolAtMaxError extends ConflictError {
         `of ${numbers.max} licenses`,
       { ...numbers },
     );
+  }
+}
+
+/** The license a claim created was taken by another claim before this one could take it. */
+export class NewLicenseTakenError extends BusyError {
+  override readonly name = 'NewLicenseTakenError';
+  constructor(pool: string, serialNumber: string) {
+    super(`pool "${pool}": the new license ${serialNumber} went to another claim; retry`, 1);
   }
 }
 
@@ -212,7 +220,9 @@ function claimUnderLease(
       deps.hints.noteMember(pool, created.serialNumber, created, undefined);
       const member: PoolMember = { entitlement: created, role: 'held' };
       const result = await tryClaim(deps, pool, instanceId, member, at, options, 'created');
-      if (!result) throw new Error(`pool "${pool.name}": new entitlement ${created.serialNumber} was taken`);
+      // Another worker's claim took it first (from a hint that already shows it): the pool grew for that
+      // instance, and this one's retry finds the next free license.
+      if (!result) throw new NewLicenseTakenError(pool.name, created.serialNumber);
       return result;
     },
     { waitMs: options.leaseWaitMs ?? 20_000 },
