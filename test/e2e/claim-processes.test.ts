@@ -16,8 +16,12 @@ afterEach(async () => {
   world = undefined;
 });
 
-const WORKERS = 3;
-const INSTANCES = 14;
+/**
+ * Kept small for `npm test`; more with e.g.
+ * `CLAIM_WORKERS=6 CLAIM_INSTANCES=40 npx vitest run test/e2e/claim-processes.test.ts`.
+ */
+const WORKERS = Number(process.env.CLAIM_WORKERS ?? 3);
+const INSTANCES = Number(process.env.CLAIM_INSTANCES ?? 14);
 
 /** A seeded shuffle, so each worker asks in its own order. */
 function shuffled<T>(items: readonly T[], seed: number): T[] {

@@ -3,7 +3,9 @@
  * (docs/architecture.md §"Claim and release").
  *
  * A claim row is created incomplete (`complete: false`, with the attempt's id and start) and marked complete,
- * If-Match, only once the license is ready; only the attempt that completed the row reveals the token. So:
+ * If-Match, only once the license is ready; only the attempt that completed the row reveals the token. (A
+ * member that needs no change, an unused token on a license that is not stopped, gets a complete row at
+ * once; a complete row is never given back by a failing attempt.) So:
  * - a repeat answers only from a complete row; an incomplete row whose attempt is alive is waited for briefly,
  *   then answered with {@link ClaimBusyError} (503 + `Retry-After`): an instance is told one serial and one
  *   unused token, never the previous VM's token or a serial whose claim is about to be given back;
@@ -42,6 +44,11 @@ export class ClaimBusyError extends BusyError {
   constructor(pool: string, instanceId: string) {
     super(`pool "${pool}": the claim of instance "${instanceId}" is still being prepared; retry shortly`, 2);
   }
+}
+
+/** True when a license must change before its token may be revealed: stopped, or its token was used. */
+function needsChange(entitlement: Entitlement): boolean {
+  return entitlement.status === 'STOPPED' || entitlement.tokenStatus === 'USED';
 }
 
 /** True when the claim row says its license is ready (rows from before completeness count as ready). */
@@ -91,15 +98,18 @@ export async function tryClaim(
   source: ClaimSource,
 ): Promise<ClaimOutcome | undefined> {
   const expiresAt = expiry(pool, now);
+  // A member whose license needs no change (unused token, not stopped) is ready as it is: its row is
+  // complete from the start, which keeps the common claim at one claim-row write.
+  const ready = !needsChange(member.entitlement);
   const taken = await takeClaimRow(deps, pool, {
     pool: pool.name,
     instanceId,
     serialNumber: member.entitlement.serialNumber,
     claimedAt: now.toISOString(),
     ...(expiresAt ? { expiresAt } : {}),
-    complete: false,
-    attemptId: randomUUID(),
-    attemptAt: new Date(wallClock(deps)).toISOString(),
+    ...(ready
+      ? { complete: true }
+      : { complete: false, attemptId: randomUUID(), attemptAt: new Date(wallClock(deps)).toISOString() }),
   });
   if (taken.kind === 'mine') return answerExisting(deps, pool, taken.claim, options);
   if (taken.kind === 'lost') return undefined;
@@ -210,7 +220,9 @@ async function readyClaim(
       });
     }
     try {
-      await deps.store.claims.update({ ...claim, complete: true, attemptFailed: false });
+      if (!isComplete(claim)) {
+        await deps.store.claims.update({ ...claim, complete: true, attemptFailed: false });
+      }
     } catch (error) {
       // Taken over or released while this attempt worked: the token may be replaced; the row's owner answers.
       if (error instanceof ConcurrencyError) throw new ClaimBusyError(pool.name, instanceId);
@@ -234,7 +246,8 @@ async function readyClaim(
       source,
     };
   } catch (error) {
-    if (error instanceof ClaimBusyError) throw error;
+    // A complete row stands: a repeat may already have answered from it, and the instance's retry will.
+    if (error instanceof ClaimBusyError || isComplete(claim)) throw error;
     if (changed) {
       // Held for the instance's retry, which takes the row over at once (or the sweep releases it).
       await deps.store.claims.update({ ...claim, attemptFailed: true }).catch(() => undefined);
