@@ -187,6 +187,8 @@ async function readyClaim(
   // Whether the license may differ from what the attempt found: a change was asked for (a failed call may
   // still have been applied).
   let changed = false;
+  // Whether the row stopped being this attempt's (taken over or released) before it could complete it.
+  let lost = false;
   try {
     let entitlement: Entitlement | undefined;
     let record: EntitlementRecord | undefined;
@@ -196,17 +198,14 @@ async function readyClaim(
     const wasStopped = entitlement.status === 'STOPPED';
     // The token first (regeneration works on STOPPED too): from here on the member reads as unused.
     if (wasStopped || entitlement.tokenStatus === 'USED') {
-      const options = budget();
+      const call = budget();
       changed = true;
-      entitlement = await deps.client.regenerateToken({ serialNumber }, options);
+      entitlement = await deps.client.regenerateToken({ serialNumber }, call);
     }
     if (entitlement.status === 'STOPPED') {
-      const options = budget();
+      const call = budget();
       changed = true;
-      entitlement = await deps.client.reactivateEntitlement(
-        { serialNumber, scope: poolScope(pool) },
-        options,
-      );
+      entitlement = await deps.client.reactivateEntitlement({ serialNumber, scope: poolScope(pool) }, call);
     }
     // A release mark or a `claimRelease` record must not outlive the new claim: it would vouch for this
     // instance's token once the claim is gone.
@@ -225,8 +224,9 @@ async function readyClaim(
       }
     } catch (error) {
       // Taken over or released while this attempt worked: the token may be replaced; the row's owner answers.
-      if (error instanceof ConcurrencyError) throw new ClaimBusyError(pool.name, instanceId);
-      throw error;
+      if (!(error instanceof ConcurrencyError)) throw error;
+      lost = true;
+      throw new ClaimBusyError(pool.name, instanceId);
     }
     await auditBestEffort(deps.store, {
       at: now.toISOString(),
@@ -246,8 +246,9 @@ async function readyClaim(
       source,
     };
   } catch (error) {
-    // A complete row stands: a repeat may already have answered from it, and the instance's retry will.
-    if (error instanceof ClaimBusyError || isComplete(claim)) throw error;
+    // A complete row stands: a repeat may already have answered from it, and the instance's retry will. A lost
+    // row is someone else's now.
+    if (lost || isComplete(claim)) throw error;
     if (changed) {
       // Held for the instance's retry, which takes the row over at once (or the sweep releases it).
       await deps.store.claims.update({ ...claim, attemptFailed: true }).catch(() => undefined);

@@ -4,6 +4,7 @@
  */
 import { afterEach, describe, expect, it } from 'vitest';
 import { claimLicense } from '../../../src/app/pools/claims';
+import { releaseClaim } from '../../../src/app/pools/release';
 import { loadInventory } from '../../../src/app/pools/inventory';
 import { sweepClaims } from '../../../src/app/pools/sweep';
 import { BusyError } from '../../../src/app/errors';
@@ -172,5 +173,34 @@ describe('a claim whose process died half-way', () => {
     expect(a.token).not.toBe(dead!.token);
     expect(world.sim.activateToken(a.token)).toMatchObject({ ok: true, serialNumber: dead!.serialNumber });
     expect(world.members()).toHaveLength(2);
+  });
+
+  it('is left alone while its attempt may still be at work: no sweep release, no DELETE, no second answer', async () => {
+    world = await startPoolWorld({ seed: { stopped: 1 } });
+    const [member] = world.members();
+    await world.store.claims.create({
+      pool: POOL,
+      instanceId: 'fgt-a',
+      serialNumber: member!.serialNumber,
+      claimedAt: world.sim.clock.now().toISOString(),
+      complete: false,
+      attemptId: 'alive',
+      attemptAt: new Date().toISOString(),
+    });
+    const [report] = await sweepClaims(world.deps, world.sim.clock.now());
+    expect(report!.released).toEqual([]);
+    await expect(releaseClaim(world.deps, POOL, 'fgt-a', opts)).rejects.toBeInstanceOf(BusyError);
+    await expect(
+      claimLicense(world.deps, POOL, 'fgt-a', { ...opts, repeatWaitMs: 50 }),
+    ).rejects.toBeInstanceOf(BusyError);
+    expect(await world.store.claims.get(POOL, 'fgt-a')).toMatchObject({
+      complete: false,
+      attemptId: 'alive',
+    });
+    // Past the attempt's budget, the instance's next claim finishes the job.
+    const later = { ...world.deps, wallClock: () => Date.now() + 10 * 60_000 };
+    const a = await claimLicense(later, POOL, 'fgt-a', opts);
+    expect(a).toMatchObject({ serialNumber: member!.serialNumber, status: 'ACTIVE', source: 'resumed' });
+    expect(world.sim.activateToken(a.token)).toMatchObject({ ok: true });
   });
 });
