@@ -25,7 +25,7 @@ afterEach(async () => {
 });
 
 /** Kept small for `npm test`; `KILL_TRIALS=28 npx vitest run test/e2e/apply-kills.test.ts` runs more. */
-const TRIALS = Number(process.env.KILL_TRIALS ?? 10);
+const TRIALS = Number(process.env.KILL_TRIALS ?? 8);
 /** A kill comes after up to this many change requests of the run (a whole run makes 13 to 18). */
 const KILL_AFTER_CHANGES = 16;
 /** FortiFlex operations that change something. */
