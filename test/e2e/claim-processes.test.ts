@@ -48,8 +48,8 @@ describe('claims from several worker processes under injected FortiFlex failures
     // used token of an instance the scaler released.
     world = await startPoolWorld({
       seed: { active: 2, stopped: 4, pending: 2, inUse: 2 },
-      // Each process logs in on its own; one token per user would be another failure on top (see the shared
-      // session work), so here every process keeps its token.
+      // Each worker here logs in with its own client (no shared session), so the simulator keeps every
+      // token valid: the failures under test are the injected ones.
       sim: { invalidatePreviousTokens: false, faultSeed: 20261202 },
     });
     for (const released of world.members().filter((e) => e.status === 'ACTIVE' && e.tokenStatus === 'USED')) {
