@@ -61,11 +61,51 @@ export class BusyError extends AppError {
   }
 }
 
+/** System error codes of a connection that failed or dropped: the service may be back in a moment. */
+const NETWORK_CODES = new Set([
+  'ECONNREFUSED',
+  'ECONNRESET',
+  'ETIMEDOUT',
+  'EPIPE',
+  'EAI_AGAIN',
+  'ENETUNREACH',
+  'EHOSTUNREACH',
+  'UND_ERR_SOCKET',
+  'UND_ERR_CONNECT_TIMEOUT',
+]);
+
+type Described = {
+  name?: unknown;
+  retryable?: unknown;
+  statusCode?: unknown;
+  code?: unknown;
+  cause?: unknown;
+};
+
 /**
- * True when `error` is worth retrying later: a {@link BusyError}, or a lower-layer error that says so itself
- * (the FortiFlex client and the storage layer mark transient failures `retryable`).
+ * True when `error` is worth retrying later:
+ * - a {@link BusyError};
+ * - a lower-layer error that says so itself (`retryable`: the FortiFlex client marks timeouts, network
+ *   failures, 5xx and rate limits);
+ * - FortiFlex refusing the app's credentials or token (`FortiFlexAuthError`): nothing the caller sent is
+ *   wrong, and the same request succeeds once the token or the credentials are good again;
+ * - an Azure Storage failure that is not an answer about the request (`RestError` without a status, 5xx,
+ *   408, 429) or a dropped connection (`ECONNREFUSED`, `ECONNRESET`, …), on the error or its cause.
+ * Anything else (a bug, a 4xx about the request) is not.
  */
 export function isTransient(error: unknown): boolean {
   if (error instanceof BusyError) return true;
-  return typeof error === 'object' && error !== null && (error as { retryable?: unknown }).retryable === true;
+  const top = error as Described | null;
+  if (typeof top !== 'object' || top === null) return false;
+  if (top.retryable === true || top.name === 'FortiFlexAuthError') return true;
+  // Storage and socket failures, also when a use case wrapped them (as `cause`).
+  for (let e: Described | undefined = top, depth = 0; e && depth < 4; depth += 1) {
+    if (typeof e.code === 'string' && NETWORK_CODES.has(e.code)) return true;
+    if (e.name === 'RestError') {
+      const status = e.statusCode;
+      return typeof status !== 'number' || status >= 500 || status === 408 || status === 429;
+    }
+    e = typeof e.cause === 'object' && e.cause !== null ? (e.cause as Described) : undefined;
+  }
+  return false;
 }

@@ -1,7 +1,8 @@
 /**
  * Timer trigger: one reconcile run on `SCALER_SCHEDULE` (NCRONTAB, UTC; default every 5 minutes). Thin
  * adapter: reads the clock once, runs the use case, logs a one-line summary. A late or missed tick needs no
- * special handling: reconcile is level-triggered, so the next run converges.
+ * special handling: reconcile is level-triggered, so the next run converges. A run that could list and change
+ * nothing (credentials refused, FortiFlex unreachable) fails the invocation, so it shows as a failure.
  *
  * Only `@azure/functions` is loaded when the host indexes the app; the use case and its SDKs load on the
  * first invocation (see `http.ts` for why the imports name `.js` files).
@@ -13,7 +14,7 @@ import { fromEnvironment, type DependencyResolver } from './http';
 /** Builds the timer handler over `resolve` (tests pass their own dependencies). */
 export function createReconcileHandler(resolve: DependencyResolver = fromEnvironment) {
   return async function reconcileTimer(timer: Timer, context: InvocationContext): Promise<void> {
-    const [{ runReconcile }, { formatSummaryLine }, telemetry] = await Promise.all([
+    const [{ runReconcile }, { formatSummaryLine, runFailure }, telemetry] = await Promise.all([
       import('../app/reconcile/reconcile.js'),
       import('../app/reconcile/run-summary.js'),
       import('../app/telemetry.js'),
@@ -31,6 +32,8 @@ export function createReconcileHandler(resolve: DependencyResolver = fromEnviron
           `reconcile ${summary.runId} ${error.stage}${error.serialNumber ? ` ${error.serialNumber}` : ''}: ${error.message}`,
         );
       }
+      const failure = runFailure(summary);
+      if (failure !== undefined) throw new Error(`reconcile ${summary.runId}: ${failure}`);
     } catch (error) {
       context.error(
         `reconcile failed (isPastDue=${timer?.isPastDue === true}): ${errorMessage(error, 1000)}`,

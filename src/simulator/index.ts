@@ -100,7 +100,7 @@ export async function startSimulator(options: SimulatorOptions = {}): Promise<Si
     options.invalidatePreviousTokens ?? true,
     options.refuseFreshTokensOnce ?? false,
   );
-  const faults = new FaultInjector();
+  const faults = new FaultInjector(options.faultSeed);
   const stats = new Stats();
   let latency = checkLatency(options.latencyMs ?? 0);
   const rateLimiter = options.rateLimit

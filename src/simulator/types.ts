@@ -50,6 +50,8 @@ export interface SimulatorOptions {
   seed?: SimulatorSeed;
   /** Added before every response (benchmarks). */
   latencyMs?: number;
+  /** Seed of the randomness of fault rules with a `probability` (default 1): the same seed, the same faults. */
+  faultSeed?: number;
   /** Default true: issuing a token invalidates the user's older tokens (one active token per user). */
   invalidatePreviousTokens?: boolean;
   /**
@@ -92,5 +94,10 @@ export interface FaultRule {
   times?: number;
   /** `before` (default): fail without changing anything. `after`: apply the change, then fail the response. */
   when?: 'before' | 'after';
+  /**
+   * Chance in (0, 1] that the rule fires on a matching request (default 1), drawn from the simulator's seeded
+   * fault randomness (`faultSeed`); a request it spares goes on to the next rule. `times` counts firings.
+   */
+  probability?: number;
   fault: Fault;
 }

@@ -9,7 +9,7 @@ import { createApplyRegistrar } from '../../src/cli/commands/apply';
 import type { DemoResult } from '../../src/cli/commands/demo';
 import { main } from '../../src/cli/main';
 import { bufferIo as captureIo, type CliIo } from '../../src/cli/io';
-import { BRANCH_POLICY, startHarness, type Harness } from './harness';
+import { BRANCH_POLICY, simulatorClient, startHarness, type Harness } from './harness';
 
 let h: Harness | undefined;
 afterEach(async () => {
@@ -24,13 +24,18 @@ function policyFile(text: string): string {
   return file;
 }
 
-async function runApply(args: string[], harness: Harness, io: CliIo): Promise<number> {
+async function runApply(
+  args: string[],
+  harness: Harness,
+  io: CliIo,
+  client: Harness['client'] = harness.client,
+): Promise<number> {
   const program = new Command('fortiflex-scaler').exitOverride();
   createApplyRegistrar({
     createDependencies: (policy) =>
       createAppDependencies({
         settings: {},
-        client: harness.client,
+        client,
         store: harness.store,
         policy,
         now: () => harness.sim.clock.now(),
@@ -89,6 +94,19 @@ describe('fortiflex-scaler apply', () => {
     expect(lines[0]).toMatch(line);
     expect(lines).toHaveLength(2);
     expect(lines[1]).toMatch(/scaler\.policy\.yaml: invalid policy, 1 problem \(listed above\)$/);
+  });
+
+  it('exits 1 with the reason when FortiFlex rejects the credentials and nothing could be listed', async () => {
+    h = await startHarness();
+    const refused = simulatorClient(h.sim, {
+      credentials: {
+        get: async () => ({ username: h!.sim.credentials.username, password: 'wrong-password' }),
+      },
+    });
+    const io = captureIo();
+    expect(await runApply(['--policy', policyFile(BRANCH_POLICY)], h, io, refused)).toBe(1);
+    expect(io.err).toMatch(/nothing could be listed or changed: account 12345 program ELAVMR0000000519: /);
+    expect(io.err).not.toContain('wrong-password');
   });
 
   it('exits 2 for an invalid policy file, naming the file', async () => {

@@ -1,7 +1,7 @@
 import { afterEach, describe, expect, it } from 'vitest';
 import { createReconcileHandler } from '../../src/functions/reconcile';
 import { createContext, createTimer } from '../support/functions';
-import { startHarness, type Harness } from '../e2e/harness';
+import { simulatorClient, startHarness, type Harness } from '../e2e/harness';
 
 let h: Harness | undefined;
 afterEach(async () => {
@@ -44,6 +44,22 @@ describe('reconcile timer function', () => {
     const warnings = logs.filter((l) => l.level === 'warning');
     expect(warnings).toHaveLength(1);
     expect(warnings[0]!.message).toMatch(/apply FGVM\w+: .*Unable to stop/);
+  });
+
+  it('fails the invocation when FortiFlex rejects the credentials and nothing could be listed', async () => {
+    h = await startHarness();
+    const refused = simulatorClient(h.sim, {
+      credentials: {
+        get: async () => ({ username: h!.sim.credentials.username, password: 'wrong-password' }),
+      },
+    });
+    const deps = await h.moreDeps({ client: refused });
+    const handler = createReconcileHandler(async () => deps);
+    const { context, logs } = createContext('reconcile');
+    await expect(handler(createTimer(), context)).rejects.toThrow(/nothing could be listed or changed/);
+    expect(logs.filter((l) => l.level === 'error').map((l) => l.message)).toEqual([
+      expect.stringMatching(/^reconcile failed \(isPastDue=false\): reconcile \S+: nothing could be listed/),
+    ]);
   });
 
   it('logs the problem and fails the invocation when the policy is invalid', async () => {

@@ -56,6 +56,35 @@ describe('fault injection', () => {
     expect(berlin().status).toBe('STOPPED');
   });
 
+  it('probability: fires on about that share of requests, the same ones for the same seed', async () => {
+    const pattern = async (seed: number) => {
+      const seeded = await startSimulator({ faultSeed: seed });
+      try {
+        const bearer = await login(seeded);
+        seeded.faults.add({
+          endpoint: 'programs/list',
+          times: Infinity,
+          probability: 0.3,
+          fault: { kind: 'http', status: 500, body: { failed: true } },
+        });
+        const statuses: number[] = [];
+        for (let i = 0; i < 60; i += 1) statuses.push((await call(seeded, bearer, 'programs/list')).status);
+        return statuses;
+      } finally {
+        await seeded.stop();
+      }
+    };
+    const first = await pattern(7);
+    const failed = first.filter((status) => status === 500).length;
+    expect(failed).toBeGreaterThan(6);
+    expect(failed).toBeLessThan(30);
+    expect(first.filter((status) => status !== 500).every((status) => status === 200)).toBe(true);
+    expect(await pattern(7)).toEqual(first);
+    expect(() =>
+      sim.faults.add({ endpoint: 'programs/list', probability: 0, fault: { kind: 'http', status: 500 } }),
+    ).toThrow('fault.probability: expected a number in (0, 1]');
+  });
+
   it('times counts consumed faults; Infinity lasts until clear(); "*" matches any endpoint', async () => {
     sim.faults.add({ endpoint: '*', times: 2, fault: { kind: 'http', status: 500 } });
     expect((await raw('programs/list')).status).toBe(500);

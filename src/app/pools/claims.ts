@@ -6,7 +6,10 @@
  * - The claim row is created with an insert-if-absent on both the instance id and the serial before any
  *   token is revealed, so concurrent claims (HTTP or CLI, any number of processes) never share a serial and
  *   never give one instance two serials.
- * - A repeat claim reads the claim row and the entitlement only: no token regeneration.
+ * - The row is created incomplete and a token is revealed only by the attempt that completes it; a repeat
+ *   answers only from a complete row, reading the claim row and the entitlement only (no token
+ *   regeneration). A failed or dead attempt leaves the license held for the instance's retry, never in use
+ *   outside claims (see `claim-attempt.ts`).
  * - A token handed to a new instance is unused: a STOPPED member or one whose token was used is given a new
  *   token before it is revealed, and a release regenerates a token that was revealed but never used.
  * - The pool only grows (reactivate, unpark, create) under the pool lease, so concurrent claims create no
@@ -14,27 +17,25 @@
  * - A member in use outside claims (ACTIVE, token used, no claim, not released by the scaler) is never handed
  *   out: a FortiGate may be running on it. It counts against `max` like a claim.
  */
-import type { Entitlement } from '../../lib/fortiflex/types';
 import type { Policy, Pool } from '../../lib/rules';
-import { ConcurrencyError, type ClaimRecord } from '../../lib/state';
-import { ConflictError, InvalidRequestError } from '../errors';
-import { dropClaimRow, findEntitlement, readMember, takeClaimRow } from './claim-rows';
+import { BusyError, ConflictError, InvalidRequestError } from '../errors';
+import { answerExisting, tryClaim } from './claim-attempt';
+import { readMember } from './claim-rows';
 import type { PoolDeps } from './deps';
+import { createWithIntent, resolveIntents } from './intents';
 import { poolLeaseName } from './lease';
 import {
   atMax,
   freeMembers,
   isActive,
   isPoolMember,
-  isReleasedByScaler,
   memberRole,
   poolNumbers,
-  POOL_ACTIONS,
   type PoolInventory,
   type PoolMember,
   type PoolNumbers,
 } from './membership';
-import { auditBestEffort, createForPool, poolScope, resolvePool, writeMemberRecord } from './records';
+import { resolvePool } from './records';
 
 /** What a claim reveals. */
 export interface ClaimResult {
@@ -43,8 +44,9 @@ export interface ClaimResult {
   status: string;
 }
 
-/** How a claim was satisfied. */
-export type ClaimSource = 'repeat' | 'held' | 'cancelRelease' | 'reactivated' | 'unparked' | 'created';
+/** How a claim was satisfied (`resumed`: an earlier attempt of the instance failed or died and this one finished it). */
+export type ClaimSource =
+  'repeat' | 'resumed' | 'held' | 'cancelRelease' | 'reactivated' | 'unparked' | 'created';
 
 /** A claim result plus how it was obtained (never logged with the token). */
 export interface ClaimOutcome extends ClaimResult {
@@ -60,6 +62,14 @@ export class PoolAtMaxError extends ConflictError {
         `of ${numbers.max} licenses`,
       { ...numbers },
     );
+  }
+}
+
+/** The license a claim created was taken by another claim before this one could take it. */
+export class NewLicenseTakenError extends BusyError {
+  override readonly name = 'NewLicenseTakenError';
+  constructor(pool: string, serialNumber: string) {
+    super(`pool "${pool}": the new license ${serialNumber} went to another claim; retry`, 1);
   }
 }
 
@@ -90,18 +100,8 @@ export interface ClaimOptions {
   actor?: string;
   /** Longest wait for the pool lease when the pool must grow. */
   leaseWaitMs?: number;
-}
-
-function expiry(pool: Pool, now: Date): string | undefined {
-  return pool.claimTtlMinutes
-    ? new Date(now.getTime() + pool.claimTtlMinutes * 60_000).toISOString()
-    : undefined;
-}
-
-async function readEntitlement(deps: PoolDeps, pool: Pool, serialNumber: string): Promise<Entitlement> {
-  const entitlement = await findEntitlement(deps, pool, serialNumber);
-  if (!entitlement) throw new Error(`pool "${pool.name}": entitlement ${serialNumber} is not listed`);
-  return entitlement;
+  /** Longest wait for another attempt of the same instance to complete its claim (default 3 s). */
+  repeatWaitMs?: number;
 }
 
 /** Serials a claim tries outside the lease before it queues for it. */
@@ -109,8 +109,8 @@ const FAST_PATH_TRIES = 3;
 
 /**
  * Claims a license of `poolName` for `instanceId` (already normalised). Throws {@link PoolAtMaxError} when
- * the pool is full, `UnknownPoolError` for an unknown pool and `PoolBusyError` when the pool must grow but
- * its lease stays busy.
+ * the pool is full, `UnknownPoolError` for an unknown pool, `PoolBusyError` when the pool must grow but its
+ * lease stays busy, and `ClaimBusyError` while another attempt of the same instance is readying its claim.
  *
  * Critical path of a first claim that a free member can satisfy: this worker's inventory hint (memory), then
  * a point read of one member (entitlement and record, together), then the claim row, then the audit row.
@@ -129,14 +129,16 @@ export async function claimLicense(
     const loading = deps.hints.inventory(deps, policy, pool);
     loading.catch(() => undefined);
     const existing = await deps.store.claims.get(pool.name, instanceId);
-    if (existing) return repeatClaim(deps, pool, existing);
+    const answered = existing && (await answerExisting(deps, pool, existing, options));
+    if (answered) return answered;
     hint = await loading;
   } else if (knowsClaim(hint, instanceId)) {
     // A claim this worker knows of is read first: a repeat costs its claim row and its one entitlement. An
     // unknown instance skips that read, because the claim row's insert-if-absent on the instance id sends a
     // repeat that the hint missed to the same place (see tryClaim).
     const existing = await deps.store.claims.get(pool.name, instanceId);
-    if (existing) return repeatClaim(deps, pool, existing);
+    const answered = existing && (await answerExisting(deps, pool, existing, options));
+    if (answered) return answered;
   }
   if (fastPathOpen(hint)) {
     // A few tries only: when those serials are taken, the hint is stale and the lease path reads afresh.
@@ -160,7 +162,8 @@ export async function claimLicense(
       deps.store.claims.get(pool.name, instanceId),
       deps.hints.fresh(deps, policy, pool),
     ]);
-    if (existing) return repeatClaim(deps, pool, existing);
+    const answered = existing && (await answerExisting(deps, pool, existing, options));
+    if (answered) return answered;
     if (atMax(fresh)) throw new PoolAtMaxError(poolNumbers(fresh));
   }
   return claimUnderLease(deps, policy, pool, instanceId, options);
@@ -181,7 +184,10 @@ function claimUnderLease(
         deps.store.claims.get(pool.name, instanceId),
         deps.hints.fresh(deps, policy, pool),
       ]);
-      if (again) return repeatClaim(deps, pool, again);
+      // Under the lease a repeat waits less: other claims of the pool queue behind it.
+      const answered =
+        again && (await answerExisting(deps, pool, again, { ...options, repeatWaitMs: 1_000 }));
+      if (answered) return answered;
       const at = deps.now();
       if (atMax(fresh)) throw new PoolAtMaxError(poolNumbers(fresh));
       const candidates: [PoolMember[], ClaimSource][] = [
@@ -196,12 +202,27 @@ function claimUnderLease(
           if (result) return result;
         }
       }
-      const [created] = await createForPool(deps, pool, 1);
+      // A create is written ahead; an earlier one left open by a killed process is resolved first, so what
+      // it made is not taken for this one's (see intents.ts).
+      await resolveIntents(deps, fresh, { runId: options.runId, actor: options.actor ?? 'claims' }, at);
+      const [created] = await createWithIntent(
+        deps,
+        fresh,
+        1,
+        {
+          runId: options.runId,
+          actor: options.actor ?? 'claims',
+          reason: `claim by instance ${instanceId}: no free license`,
+        },
+        at,
+      );
       if (!created) throw new Error(`pool "${pool.name}": FortiFlex created no entitlement`);
       deps.hints.noteMember(pool, created.serialNumber, created, undefined);
       const member: PoolMember = { entitlement: created, role: 'held' };
       const result = await tryClaim(deps, pool, instanceId, member, at, options, 'created');
-      if (!result) throw new Error(`pool "${pool.name}": new entitlement ${created.serialNumber} was taken`);
+      // Another worker's claim took it first (from a hint that already shows it): the pool grew for that
+      // instance, and this one's retry finds the next free license.
+      if (!result) throw new NewLicenseTakenError(pool.name, created.serialNumber);
       return result;
     },
     { waitMs: options.leaseWaitMs ?? 20_000 },
@@ -264,108 +285,4 @@ function rotate<T>(items: readonly T[], instanceId: string): T[] {
   for (const char of instanceId) hash = (hash * 31 + char.charCodeAt(0)) >>> 0;
   const start = hash % items.length;
   return [...items.slice(start), ...items.slice(0, start)];
-}
-
-/**
- * A repeat claim: the same serial and its current token (never regenerated); reactivated if someone stopped
- * it meanwhile.
- */
-async function repeatClaim(deps: PoolDeps, pool: Pool, claim: ClaimRecord): Promise<ClaimOutcome> {
-  const now = deps.now();
-  const expiresAt = expiry(pool, now);
-  const renewedMs = Date.parse(claim.renewedAt ?? claim.claimedAt);
-  // Renew at most every tenth of the TTL: repeats stay read-only in a retry storm.
-  const due = !(now.getTime() - renewedMs < (pool.claimTtlMinutes ?? 0) * 6_000);
-  // Renewal is best effort (a concurrent repeat renewing the same claim is just as good) and independent of
-  // the entitlement, so both go out together.
-  const renewal =
-    expiresAt && due
-      ? deps.store.claims.update({ ...claim, renewedAt: now.toISOString(), expiresAt }).then(
-          () => undefined,
-          (error: unknown) => {
-            if (!(error instanceof ConcurrencyError)) throw error;
-          },
-        )
-      : Promise.resolve();
-  let [entitlement] = await Promise.all([readEntitlement(deps, pool, claim.serialNumber), renewal]);
-  if (entitlement.status === 'STOPPED') {
-    entitlement = await deps.client.reactivateEntitlement({
-      serialNumber: claim.serialNumber,
-      scope: poolScope(pool),
-    });
-  }
-  return {
-    serialNumber: entitlement.serialNumber,
-    token: entitlement.token,
-    status: entitlement.status,
-    source: 'repeat',
-  };
-}
-
-/**
- * Tries to take `member` for the instance: creates the claim row first (insert-if-absent on instance and
- * serial), then reactivates / clears the release mark / regenerates the token as needed. Returns undefined
- * when the serial was taken by someone else; returns the existing claim when the instance won elsewhere.
- */
-async function tryClaim(
-  deps: PoolDeps,
-  pool: Pool,
-  instanceId: string,
-  member: PoolMember,
-  now: Date,
-  options: ClaimOptions,
-  source: ClaimSource,
-): Promise<ClaimOutcome | undefined> {
-  const { serialNumber } = member.entitlement;
-  const expiresAt = expiry(pool, now);
-  const taken = await takeClaimRow(deps, pool, {
-    pool: pool.name,
-    instanceId,
-    serialNumber,
-    claimedAt: now.toISOString(),
-    ...(expiresAt ? { expiresAt } : {}),
-  });
-  if (taken.kind === 'mine') return repeatClaim(deps, pool, taken.claim);
-  if (taken.kind === 'lost') return undefined;
-  try {
-    let entitlement = member.entitlement;
-    const wasStopped = entitlement.status === 'STOPPED';
-    if (wasStopped) {
-      entitlement = await deps.client.reactivateEntitlement({ serialNumber, scope: poolScope(pool) });
-    }
-    // A `claimRelease` record must not outlive the new claim: it would vouch for this instance's token.
-    if (wasStopped || member.role === 'releasing' || isReleasedByScaler(member.record)) {
-      await writeMemberRecord(deps.store, pool, member.record, serialNumber, {
-        stoppedByScaler: false,
-        ...(wasStopped ? { previousStatus: 'STOPPED' } : {}),
-        lastAction: POOL_ACTIONS.claimAssign,
-        lastActionAt: now.toISOString(),
-        lastReason: `claimed by ${instanceId}`,
-      });
-    }
-    if (wasStopped || entitlement.tokenStatus === 'USED') {
-      entitlement = await deps.client.regenerateToken({ serialNumber });
-    }
-    await auditBestEffort(deps.store, {
-      at: now.toISOString(),
-      runId: options.runId,
-      actor: options.actor ?? 'claims',
-      pool: pool.name,
-      serialNumber,
-      action: 'claim',
-      outcome: 'succeeded',
-      reason: `claimed by instance ${instanceId}`,
-      details: { instanceId, source },
-    });
-    return {
-      serialNumber,
-      token: entitlement.token,
-      status: entitlement.status === 'STOPPED' ? 'ACTIVE' : entitlement.status,
-      source,
-    };
-  } catch (error) {
-    // The license could not be readied: give the serial back so another claim can use it.
-    await dropClaimRow(deps, pool, instanceId, serialNumber).catch(() => undefined);
-    throw error;
-  }
 }

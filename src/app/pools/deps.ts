@@ -26,6 +26,11 @@ export interface PoolDeps {
   loadPolicy(): Policy | Promise<Policy>;
   /** The run's clock (simulated in tests and the demo); read once per use case and passed down. */
   now(): Date;
+  /**
+   * Wall-clock milliseconds for the age of a claim attempt (how long a process has been readying a license),
+   * never the simulated run clock. Default `Date.now`.
+   */
+  wallClock?: () => number;
   /** This worker's inventory hints for claims; built once per worker (see `hints.ts`). */
   hints: PoolHints;
   /** This worker's pool leases: in-process turns plus the blob lease (see `lease.ts`). */

@@ -4,12 +4,18 @@
  * A release regenerates any token it must kill and writes the member's record while the claim row still keeps
  * other claims off the serial: a token regenerated after the row went could kill the token a new claim had
  * just revealed. When the departed instance's used token stays in place, the record says `claimRelease`: the
- * token's user is known gone, so the member is a spare again.
+ * token's user is known gone, so the member is a spare again. A token that must be killed but could not be
+ * for a transient reason keeps the row (the caller answers 503, the sweep tries again next run).
+ *
+ * An incomplete claim (see `claim-attempt.ts`) revealed no token, so releasing it regenerates nothing unless
+ * asked; one whose attempt is still at work is not released at all (a `ClaimBusyError`): that attempt could
+ * still change the license after the row went. A release of an instance that holds no claim reads only.
  */
 import { errorMessage } from '../../lib/error-message';
 import type { Pool } from '../../lib/rules';
 import { ConcurrencyError, type ClaimRecord } from '../../lib/state';
-import { NotFoundError } from '../errors';
+import { isTransient, NotFoundError } from '../errors';
+import { ClaimBusyError, isAbandoned, isComplete } from './claim-attempt';
 import { dropClaimRow, findEntitlement } from './claim-rows';
 import type { ClaimOptions } from './claims';
 import type { PoolDeps } from './deps';
@@ -55,10 +61,9 @@ export async function releaseClaim(
   const now = deps.now();
   const claim = await deps.store.claims.get(pool.name, instanceId);
   if (!claim) {
-    // A 1 ms probe: false only while a real release (remembered for a day) is on record.
-    const unseen = await deps.store.events.remember(releaseKey(pool.name, instanceId), 1, now);
-    if (unseen) throw new ClaimNotFoundError(pool.name, instanceId);
-    return 'alreadyReleased';
+    // A read only: a rejected release changes nothing.
+    if (await deps.store.events.has(releaseKey(pool.name, instanceId), now)) return 'alreadyReleased';
+    throw new ClaimNotFoundError(pool.name, instanceId);
   }
   await releaseRow(deps, pool, claim, now, options);
   return 'released';
@@ -66,7 +71,9 @@ export async function releaseClaim(
 
 /**
  * Releases a claim row and does the follow-up (token, record, memory, audit, settle); shared with the sweep.
- * Resolves to false when the row was already gone.
+ * Resolves to false when the row was already gone (or, for an incomplete claim, taken over meanwhile).
+ * Throws `ClaimBusyError` for an incomplete claim whose attempt is at work, and a transient failure when a
+ * token that must be killed could not be (the row stays).
  */
 export async function releaseRow(
   deps: PoolDeps,
@@ -75,6 +82,10 @@ export async function releaseRow(
   now: Date,
   options: ReleaseOptions & { reason?: string },
 ): Promise<boolean> {
+  const complete = isComplete(claim);
+  if (!complete && !isAbandoned(claim, (deps.wallClock ?? Date.now)())) {
+    throw new ClaimBusyError(pool.name, claim.instanceId);
+  }
   let tokenError: string | undefined;
   let regenerated = false;
   let tokenUsed: boolean | undefined;
@@ -86,12 +97,15 @@ export async function releaseRow(
     tokenUsed = entitlement.tokenStatus === 'USED';
     // A revealed token that was never used could still license another VM: kill it. A member marked for
     // release (a scale-in debt) gets a fresh token too, so it stays a plain unused member until it stops.
-    if (options.regenerateToken || !tokenUsed || marked) {
+    // An incomplete claim revealed no token.
+    if (options.regenerateToken || (complete && (!tokenUsed || marked))) {
       await deps.client.regenerateToken({ serialNumber: claim.serialNumber });
       regenerated = true;
       tokenUsed = false;
     }
   } catch (error) {
+    // FortiFlex or storage briefly unavailable: the row keeps guarding the serial until a retry can do it.
+    if (isTransient(error)) throw error;
     tokenError = errorMessage(error);
   }
   // With the departed instance's token still in place, `claimRelease` says the scaler let that instance go,
@@ -109,6 +123,8 @@ export async function releaseRow(
     removed = await dropClaimRow(deps, pool, claim.instanceId, claim.serialNumber, claim.etag);
   } catch (error) {
     if (!(error instanceof ConcurrencyError)) throw error;
+    // An incomplete claim that changed was taken over by its instance's retry: that attempt owns it now.
+    if (!complete) return false;
     // Renewed meanwhile: the instance is alive and asked again; release what is there now.
     removed = await dropClaimRow(deps, pool, claim.instanceId, claim.serialNumber);
   }
@@ -124,7 +140,11 @@ export async function releaseRow(
     outcome: tokenError ? 'failed' : 'succeeded',
     reason: options.reason ?? `released by instance ${claim.instanceId}`,
     ...(tokenError ? { error: `token not regenerated: ${tokenError}` } : {}),
-    details: { instanceId: claim.instanceId, tokenRegenerated: regenerated },
+    details: {
+      instanceId: claim.instanceId,
+      tokenRegenerated: regenerated,
+      ...(!complete && { incompleteClaim: true }),
+    },
   });
   if (options.notifyPool !== false) {
     const message = settleMessage(pool.name, 'release', `license released by ${claim.instanceId}`, now);

@@ -2,11 +2,14 @@
  * Applies planned pool steps (`plan.ts`) one by one. Each failure is isolated, recorded on the member's
  * record and audited, and the rest still run. Before it marks, moves a release to or reactivates a member
  * whose token was used by an instance the scaler released, it regenerates the token, so a used token on an
- * unclaimed member always means use outside claims (the invariant of `membership.ts`).
+ * unclaimed member always means use outside claims (the invariant of `membership.ts`). Every step that calls
+ * FortiFlex (create, stop, reactivate, a mark or move that regenerates a token) is written ahead through
+ * `intents.ts`, so a kill between the call and its audit row leaves an intent the next run resolves.
  */
 import { errorMessage } from '../../lib/error-message';
 import type { AuditEntry, EntitlementRecord, RecordAction } from '../../lib/state';
 import type { PoolDeps } from './deps';
+import { createWithIntent, isAuditedFailure, runChange, type ChangeSpec } from './intents';
 import {
   isActive,
   isInUseOutsideClaims,
@@ -17,7 +20,7 @@ import {
   type PoolMember,
 } from './membership';
 import type { PoolStep } from './plan';
-import { auditBestEffort, createForPool, poolScope, writeMemberRecord } from './records';
+import { auditBestEffort, poolScope, writeMemberRecord } from './records';
 
 /** What applying steps did. */
 export interface ApplyReport {
@@ -74,9 +77,6 @@ export async function applySteps(
     reason: run.reason,
     ...extra,
   });
-  /** Audits a step that succeeded on `serialNumber`. */
-  const succeeded = (action: PoolStep['kind'], serialNumber: string, extra: Partial<AuditEntry> = {}) =>
-    auditBestEffort(deps.store, row(action, 'succeeded', { serialNumber, ...extra }));
   /** Records that the scaler did `lastAction` to one member now (for this run's reason unless given). */
   const recordAction = (
     serialNumber: string,
@@ -89,86 +89,117 @@ export async function applySteps(
       lastReason: run.reason,
       ...fields,
     });
+  /** A step's FortiFlex change, written ahead and audited (see `intents.ts`). */
+  const change = (
+    spec: ChangeSpec,
+    fn: () => Promise<void>,
+    outcome: { details?: Record<string, unknown>; outcome?: AuditEntry['outcome'] } = {},
+  ): Promise<void> =>
+    runChange(deps, pool.name, spec, run, now, async () => {
+      await fn();
+      return { value: undefined, ...outcome };
+    });
   for (const step of steps) {
     try {
       switch (step.kind) {
         case 'cancelRelease': {
           await recordAction(step.serialNumber, POOL_ACTIONS.poolCancelRelease);
-          await succeeded('cancelRelease', step.serialNumber);
+          await auditBestEffort(
+            deps.store,
+            row('cancelRelease', 'succeeded', { serialNumber: step.serialNumber }),
+          );
           break;
         }
         case 'markRelease': {
-          const member = bySerial.get(step.serialNumber);
-          assertReleasable(member, step.serialNumber);
-          if (hasReleasedToken(member))
-            await deps.client.regenerateToken({ serialNumber: step.serialNumber });
-          await recordAction(step.serialNumber, POOL_ACTIONS.poolRelease);
-          const dueAt = releaseDueAt(pool, now).toISOString();
-          await auditBestEffort(
-            deps.store,
-            row('markRelease', 'planned', { serialNumber: step.serialNumber, details: { dueAt } }),
-          );
+          const { serialNumber } = step;
+          const member = bySerial.get(serialNumber);
+          assertReleasable(member, serialNumber);
+          const details = { dueAt: releaseDueAt(pool, now).toISOString() };
+          const mark = () => recordAction(serialNumber, POOL_ACTIONS.poolRelease);
+          if (hasReleasedToken(member)) {
+            const regenerateAndMark = async () => {
+              await deps.client.regenerateToken({ serialNumber });
+              await mark();
+            };
+            await change({ action: 'markRelease', serialNumber }, regenerateAndMark, {
+              outcome: 'planned',
+              details,
+            });
+          } else {
+            await mark();
+            await auditBestEffort(deps.store, row('markRelease', 'planned', { serialNumber, details }));
+          }
           break;
         }
         case 'moveRelease': {
           const target = bySerial.get(step.to);
           assertReleasable(target, step.to);
-          if (hasReleasedToken(target)) await deps.client.regenerateToken({ serialNumber: step.to });
-          await recordAction(step.from, POOL_ACTIONS.poolCancelRelease, {
-            lastReason: `release moved to ${step.to}`,
-          });
-          await recordAction(step.to, POOL_ACTIONS.poolRelease, {
-            lastReason: `release moved from ${step.from}, still claimed`,
-          });
-          await succeeded('moveRelease', step.to, { details: { from: step.from } });
+          const move = async () => {
+            if (hasReleasedToken(target)) await deps.client.regenerateToken({ serialNumber: step.to });
+            await recordAction(step.from, POOL_ACTIONS.poolCancelRelease, {
+              lastReason: `release moved to ${step.to}`,
+            });
+            await recordAction(step.to, POOL_ACTIONS.poolRelease, {
+              lastReason: `release moved from ${step.from}, still claimed`,
+            });
+          };
+          const details = { from: step.from };
+          if (hasReleasedToken(target)) {
+            await change({ action: 'moveRelease', serialNumber: step.to }, move, { details });
+          } else {
+            await move();
+            await auditBestEffort(
+              deps.store,
+              row('moveRelease', 'succeeded', { serialNumber: step.to, details }),
+            );
+          }
           break;
         }
         case 'reactivate': {
-          const member = bySerial.get(step.serialNumber);
-          // A new token before reactivating: the spare then reads as unused (ACTIVE, NOTUSED), and a FortiGate
-          // still holding the old token is not licensed again by accident. Regeneration works on STOPPED.
-          if (member?.entitlement.tokenStatus === 'USED') {
-            await deps.client.regenerateToken({ serialNumber: step.serialNumber });
-          }
-          await deps.client.reactivateEntitlement({ serialNumber: step.serialNumber, scope });
-          await recordAction(step.serialNumber, POOL_ACTIONS.poolReactivate, {
-            stoppedByScaler: false,
-            previousStatus: member?.entitlement.status,
+          const { serialNumber } = step;
+          const member = bySerial.get(serialNumber);
+          await change({ action: 'reactivate', serialNumber }, async () => {
+            // A new token before reactivating: the spare then reads as unused (ACTIVE, NOTUSED), and a
+            // FortiGate still holding the old token is not licensed again by accident. Regeneration works on
+            // STOPPED.
+            if (member?.entitlement.tokenStatus === 'USED') {
+              await deps.client.regenerateToken({ serialNumber });
+            }
+            await deps.client.reactivateEntitlement({ serialNumber, scope });
+            await recordAction(serialNumber, POOL_ACTIONS.poolReactivate, {
+              stoppedByScaler: false,
+              previousStatus: member?.entitlement.status,
+            });
           });
-          await succeeded('reactivate', step.serialNumber);
           break;
         }
         case 'stop': {
-          const member = bySerial.get(step.serialNumber);
-          assertReleasable(member, step.serialNumber);
+          const { serialNumber } = step;
+          const member = bySerial.get(serialNumber);
+          assertReleasable(member, serialNumber);
           // The inventory is a few calls old and claims take held members without the lease: look again
           // right before the one step that unlicenses a firewall.
           const [claim, listed] = await Promise.all([
-            deps.store.claims.findBySerial(pool.name, step.serialNumber),
-            deps.client.listEntitlements(scope, { serialNumber: step.serialNumber }),
+            deps.store.claims.findBySerial(pool.name, serialNumber),
+            deps.client.listEntitlements(scope, { serialNumber }),
           ]);
-          const current = listed.find((e) => e.serialNumber === step.serialNumber);
-          if (claim || member?.claim) throw new Error(`refusing to stop ${step.serialNumber}: it is claimed`);
+          const current = listed.find((e) => e.serialNumber === serialNumber);
+          if (claim || member?.claim) throw new Error(`refusing to stop ${serialNumber}: it is claimed`);
           if (current && isInUseOutsideClaims(current, member?.record)) {
-            throw new Error(`refusing to stop ${step.serialNumber}: its license is in use outside claims`);
+            throw new Error(`refusing to stop ${serialNumber}: its license is in use outside claims`);
           }
-          await deps.client.stopEntitlement({ serialNumber: step.serialNumber, scope });
-          await recordAction(step.serialNumber, POOL_ACTIONS.poolStop, {
-            stoppedByScaler: true,
-            previousStatus: 'ACTIVE',
+          await change({ action: 'stop', serialNumber }, async () => {
+            await deps.client.stopEntitlement({ serialNumber, scope });
+            await recordAction(serialNumber, POOL_ACTIONS.poolStop, {
+              stoppedByScaler: true,
+              previousStatus: 'ACTIVE',
+            });
           });
-          await succeeded('stop', step.serialNumber);
           break;
         }
         case 'create': {
-          const created = await createForPool(deps, pool, step.count);
+          const created = await createWithIntent(deps, inventory, step.count, run, now);
           report.created.push(...created.map((entitlement) => entitlement.serialNumber));
-          await auditBestEffort(
-            deps.store,
-            row('create', 'succeeded', {
-              details: { count: step.count, serialNumbers: created.map((e) => e.serialNumber) },
-            }),
-          );
           break;
         }
       }
@@ -183,7 +214,9 @@ export async function applySteps(
           lastErrorAt: at,
         }).catch(() => undefined);
       }
-      await auditBestEffort(deps.store, row(step.kind, 'failed', { serialNumber, error: message }));
+      if (!isAuditedFailure(error)) {
+        await auditBestEffort(deps.store, row(step.kind, 'failed', { serialNumber, error: message }));
+      }
     }
   }
   // Claims of this worker must not keep choosing members from before the change.

@@ -8,9 +8,11 @@
  * composition root provides the Azure lister when the app runs with a managed identity that has Reader on
  * the scale set) and the scale set no longer lists a VM of that name; otherwise when its claim expired
  * (`claimTtlMinutes`, renewed by every repeat claim). A lister failure never releases anything by listing;
- * expiry still applies. A released license whose used token stays in place is recorded as `claimRelease` (its
- * user is known gone), which makes it a spare again; licenses in use outside claims are never stopped by the
- * settle (see `membership.ts`).
+ * expiry still applies. A claim that never completed (its attempt failed or died, and the instance did not
+ * come back within `STALE_ATTEMPT_MS`) is released too: it revealed no token, so the license simply returns
+ * to the pool. A released license whose used token stays in place is recorded as `claimRelease` (its user is
+ * known gone), which makes it a spare again; licenses in use outside claims are never stopped by the settle
+ * (see `membership.ts`). Each sweep also purges expired webhook dedupe keys and release memory (`events`).
  */
 import type { Entitlement } from '../../lib/fortiflex/types';
 import type { ScaleSetLister } from '../../lib/azure/scale-set-lister';
@@ -18,7 +20,9 @@ import { errorMessage } from '../../lib/error-message';
 import type { Policy, Pool } from '../../lib/rules';
 import type { ClaimRecord } from '../../lib/state';
 import { scopeKey, type RunListing } from '../reconcile/listing';
+import { isStaleIncomplete } from './claim-attempt';
 import type { PoolDeps } from './deps';
+import { PoolBusyError } from './lease';
 import { releaseRow } from './release';
 import { settlePool, type ScaleOutcome } from './worker';
 
@@ -29,15 +33,24 @@ export const CLAIM_GRACE_MS = 10 * 60_000;
 export interface ClaimSweepReport {
   pool: string;
   released: { instanceId: string; serialNumber: string; reason: string }[];
-  /** Set when the scale set could not be listed. */
+  /** Set when the scale set or the claims could not be listed. */
   listError?: string;
+  /** Releases that failed (the claim stays; the next sweep tries again). */
+  releaseErrors?: string[];
 }
 
 /** What the pool sweep did. */
 export interface PoolSweepReport {
   claims: ClaimSweepReport[];
-  pools: (ScaleOutcome | { pool: string; error: string })[];
+  /** `busy`: the pool's lease was held by another run, which settles it anyway. */
+  pools: (ScaleOutcome | { pool: string; error: string; busy?: boolean })[];
+  /** Expired dedupe keys and release memory deleted (undefined when the purge failed). */
+  eventsPurged?: number;
+  purgeError?: string;
 }
+
+/** Expired `events` rows one sweep deletes at most (the rest go in later sweeps). */
+const PURGE_LIMIT = 500;
 
 /** Options of the sweeps. */
 export interface SweepOptions {
@@ -91,18 +104,22 @@ async function releaseGoneClaims(
     try {
       const claims = await deps.store.claims.list(pool.name);
       if (claims.length === 0) continue;
-      const gone = await goneClaims(pool, claims, now, lister, report);
+      const gone = await goneClaims(pool, claims, now, lister, report, (deps.wallClock ?? Date.now)());
       for (const { claim, reason } of gone) {
         // A release may regenerate the token even when it then fails or finds the row gone.
         tried.add(pool.name);
-        const released = await releaseRow(deps, pool, claim, now, {
-          runId: options.runId ?? `sweep-${now.toISOString()}`,
-          actor: 'sweep',
-          reason,
-          notifyPool: false,
-        });
-        if (released) {
-          report.released.push({ instanceId: claim.instanceId, serialNumber: claim.serialNumber, reason });
+        try {
+          const released = await releaseRow(deps, pool, claim, now, {
+            runId: options.runId ?? `sweep-${now.toISOString()}`,
+            actor: 'sweep',
+            reason,
+            notifyPool: false,
+          });
+          if (released) {
+            report.released.push({ instanceId: claim.instanceId, serialNumber: claim.serialNumber, reason });
+          }
+        } catch (error) {
+          (report.releaseErrors ??= []).push(`release of ${claim.instanceId}: ${errorMessage(error)}`);
         }
       }
     } catch (error) {
@@ -118,6 +135,7 @@ async function goneClaims(
   now: Date,
   lister: ScaleSetLister | undefined,
   report: ClaimSweepReport,
+  wallMs: number,
 ): Promise<{ claim: ClaimRecord; reason: string }[]> {
   const gone = new Map<string, { claim: ClaimRecord; reason: string }>();
   if (pool.scaleSet && lister) {
@@ -134,8 +152,11 @@ async function goneClaims(
     }
   }
   for (const claim of claims) {
-    if (claim.expiresAt && Date.parse(claim.expiresAt) <= now.getTime() && !gone.has(claim.instanceId)) {
+    if (gone.has(claim.instanceId)) continue;
+    if (claim.expiresAt && Date.parse(claim.expiresAt) <= now.getTime()) {
       gone.set(claim.instanceId, { claim, reason: 'claim expired without renewal' });
+    } else if (isStaleIncomplete(claim, wallMs)) {
+      gone.set(claim.instanceId, { claim, reason: 'claim never completed' });
     }
   }
   return [...gone.values()];
@@ -170,8 +191,18 @@ export async function sweepPools(
         }),
       );
     } catch (error) {
-      pools.push({ pool: pool.name, error: errorMessage(error) });
+      pools.push({
+        pool: pool.name,
+        error: errorMessage(error),
+        ...(error instanceof PoolBusyError && { busy: true }),
+      });
     }
   }
-  return { claims, pools };
+  // Nothing reads an expired row as live (`remember` takes one over, `has` ignores it); purging keeps the
+  // table from growing with every alert and release.
+  const purge = await deps.store.events.purgeExpired(now, PURGE_LIMIT).then(
+    (eventsPurged) => ({ eventsPurged }),
+    (error: unknown) => ({ purgeError: errorMessage(error) }),
+  );
+  return { claims, pools, ...purge };
 }

@@ -130,7 +130,8 @@ const MAX_QUEUE_ATTEMPTS = 8;
 
 /**
  * Queues `message` unless its event was queued before. Each attempt of an event takes a slot with
- * insert-if-absent; an attempt whose send fails marks its slot unsent, and the next delivery of the event
+ * insert-if-absent on its dedupe key before it sends, so of any number of concurrent identical deliveries
+ * exactly one sends; an attempt whose send fails marks its slot unsent, and the next delivery of the event
  * then takes the next slot. Returns false for a duplicate. A send failure is rethrown (answered 503).
  */
 async function queueOnce(
@@ -147,17 +148,14 @@ async function queueOnce(
         await queue.send(message);
       } catch (error) {
         // Best effort: when even this write fails, the retry is taken for a duplicate (storage is down).
-        await events.remember(`${key}:unsent`, DEDUPE_TTL_MS, new Date()).catch(() => undefined);
+        await events.remember(`${key}:unsent`, DEDUPE_TTL_MS, now).catch(() => undefined);
         throw error;
       }
       return true;
     }
-    // Seen before: a duplicate unless that attempt recorded that it could not queue. The probe leaves a
-    // row that expires a millisecond later when there was none; unsent marks and probes use the wall clock
-    // so that a later probe always finds an earlier probe expired. (Two probes within one millisecond may
-    // queue the event twice; the worker applies one event once.)
-    const unsent = !(await events.remember(`${key}:unsent`, 1, new Date()));
-    if (!unsent) return false;
+    // Seen before: a duplicate unless that attempt recorded that it could not queue. Only a read: a probe
+    // that wrote would race with the probes of other duplicates.
+    if (!(await events.has(`${key}:unsent`, now))) return false;
   }
   return false;
 }

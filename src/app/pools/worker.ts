@@ -1,13 +1,14 @@
 /**
  * The pool worker's use cases: apply one `scaler-work` message to its pool (resize, then settle), and settle
- * a pool (bounds in force and due releases), both under the pool lease. Member failures are audited and
- * reported, not thrown; a busy lease, an unknown pool or a storage failure throws (so a queue message is
- * retried).
+ * a pool (bounds in force and due releases), both under the pool lease, each first resolving the changes a
+ * killed run left open (`intents.ts`). Member failures are audited and reported, not thrown; a busy lease, an
+ * unknown pool or a storage failure throws (so a queue message is retried).
  */
 import { createHash } from 'node:crypto';
 import type { Entitlement } from '../../lib/fortiflex/types';
 import type { Policy, Pool } from '../../lib/rules';
 import type { PoolDeps } from './deps';
+import { resolveIntents } from './intents';
 import { loadInventory, startInventoryReads } from './inventory';
 import { poolLeaseName } from './lease';
 import type { PoolInventory } from './membership';
@@ -51,7 +52,11 @@ export async function applyScaleMessage(
 ): Promise<ScaleOutcome> {
   const { policy, pool } = await resolvePool(deps, message.pool);
   return underPoolLease(deps, pool, options, message.reason, async (now, run) => {
-    const inventory = await loadInventory(deps, policy, pool, now);
+    let inventory = await loadInventory(deps, policy, pool, now);
+    // Changes a killed run left open are recorded before anything is planned (see intents.ts).
+    if ((await resolveIntents(deps, inventory, run, now)) > 0) {
+      inventory = await loadInventory(deps, policy, pool, now);
+    }
     // The host delivers a message again when an earlier attempt threw after its resize (a settle that
     // failed), and a send the webhook took for failed may have arrived after all: one event resizes once.
     const resize =
@@ -161,7 +166,9 @@ export async function settlePool(
   options: SettleOptions,
 ): Promise<ScaleOutcome> {
   return underPoolLease(deps, pool, options, 'periodic settle', async (now, run) => {
-    const listed = options.listed;
+    // Changes a killed run left open are recorded first, on a read made under the lease (see intents.ts).
+    const resolved = await resolveIntents(deps, { policy, pool }, run, now);
+    const listed = resolved > 0 ? undefined : options.listed;
     const reads = listed && startInventoryReads(deps, pool, listed);
     const inventory = await loadInventory(deps, policy, pool, now, reads);
     const settled = await settleLoaded(deps, policy, pool, run, now, {

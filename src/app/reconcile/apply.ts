@@ -125,6 +125,7 @@ export function intentRecord(
   action: PlanAction,
   entitlement: Entitlement | undefined,
   existing: ManagedRecord | undefined,
+  run?: { runId: string; now: Date },
 ): ManagedRecord {
   const record: ManagedRecord = {
     ...existing,
@@ -132,6 +133,10 @@ export function intentRecord(
     stoppedByScaler: action.action === 'stop' ? true : (existing?.stoppedByScaler ?? false),
     lastReason: `${IN_FLIGHT_PREFIX}${action.action}: ${action.reason}`,
     rule: action.rule,
+    // What the next run needs to close the intent if this one is killed (see intents.ts).
+    pendingAction: action.action,
+    ...(action.targetConfigId !== undefined && { pendingTargetConfigId: action.targetConfigId }),
+    ...(run && { pendingAt: run.now.toISOString(), pendingRunId: run.runId }),
   };
   if (entitlement) record.previousStatus = entitlement.status;
   if (action.action === 'switchConfig' && action.originalConfigId !== undefined) {
@@ -167,6 +172,16 @@ async function callApi(ctx: ApplyContext, action: PlanAction): Promise<Entitleme
   }
 }
 
+/** `record` without the fields of an open intent. */
+export function withoutIntent(record: ManagedRecord): ManagedRecord {
+  const copy = { ...record };
+  delete copy.pendingAction;
+  delete copy.pendingTargetConfigId;
+  delete copy.pendingAt;
+  delete copy.pendingRunId;
+  return copy;
+}
+
 /** The record after the outcome is known. */
 function outcomeRecord(
   intent: ManagedRecord,
@@ -174,7 +189,7 @@ function outcomeRecord(
   now: Date,
   failure: string | undefined,
 ): ManagedRecord {
-  const record: ManagedRecord = { ...intent, lastReason: action.reason };
+  const record: ManagedRecord = withoutIntent({ ...intent, lastReason: action.reason });
   if (failure === undefined) {
     record.lastAction = action.action;
     record.lastActionAt = now.toISOString();

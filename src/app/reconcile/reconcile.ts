@@ -2,7 +2,8 @@
  * The reconcile use case (docs/architecture.md §"Reconcile"): one level-triggered pass that brings every entitlement the policy's
  * rules select to its wanted state at `now`.
  *
- * Read policy → take the run lease → list entitlements (one call per account+program) → load records → plan
+ * Read policy → take the run lease → list entitlements (one call per account+program) → load records → close
+ * the intents a killed run left open → plan
  * → apply with bounded concurrency, per-entitlement isolation and the plan's action cap → sweep the pools
  * (reusing the run's listing of their scopes) → release the lease.
  * A run that finds the lease held changes nothing and says so; a dry run plans and audits but changes nothing
@@ -23,7 +24,8 @@ import {
 import type { Lease } from '../../lib/state';
 import type { AppDependencies } from '../dependencies';
 import { sweepPools, type PoolSweepReport } from '../pools/sweep';
-import { listPolicy, type RunListing } from './listing';
+import { closeOpenIntents } from './intents';
+import { listPolicy, scopesOf, type RunListing } from './listing';
 import {
   applyAction,
   auditDryRun,
@@ -181,7 +183,11 @@ async function sweep(
     for (const claims of report.claims) {
       if (claims.listError)
         errors.push({ stage: 'sweep', message: `pool ${claims.pool}: ${claims.listError}` });
+      for (const message of claims.releaseErrors ?? []) {
+        errors.push({ stage: 'sweep', message: `pool ${claims.pool}: ${message}` });
+      }
     }
+    if (report.purgeError) errors.push({ stage: 'sweep', message: `events purge: ${report.purgeError}` });
     for (const pool of report.pools) {
       if ('error' in pool) errors.push({ stage: 'sweep', message: `pool ${pool.pool}: ${pool.error}` });
       else {
@@ -251,6 +257,23 @@ export async function runReconcile(
     const records = new Map<string, ManagedRecord>(
       recordList.map((record) => [record.serialNumber, record as ManagedRecord]),
     );
+    summary.scopes = { listed: byScope.size, failed: scopesOf(policy).length - byScope.size };
+    // A killed run's changes get their outcome before anything is planned on those records (intents.ts).
+    if (!dryRun) {
+      await closeOpenIntents(
+        {
+          store: deps.store,
+          policy,
+          runId,
+          actor: options.actor ?? 'reconcile',
+          now,
+          entitlements,
+          listedScopes: new Set(byScope.keys()),
+          errors,
+        },
+        records,
+      );
+    }
     const planInput = {
       policy,
       entitlements,
@@ -295,7 +318,10 @@ export async function runReconcile(
       const journal = createJournal(
         deps.store,
         plan.actions.map((action) => ({
-          record: intentRecord(action, byserial.get(action.serialNumber), records.get(action.serialNumber)),
+          record: intentRecord(action, byserial.get(action.serialNumber), records.get(action.serialNumber), {
+            runId,
+            now,
+          }),
           started: auditRow(ctx, action, 'started'),
         })),
         errors,

@@ -56,6 +56,29 @@ export interface RunSummary {
   pools?: PoolSweepReport;
   /** Set when the run did nothing on purpose, e.g. `another run holds the lease`. */
   skippedReason?: string;
+  /** Account+program scopes listed and those whose list failed (absent when the run stopped before). */
+  scopes?: { listed: number; failed: number };
+}
+
+/**
+ * Why a run achieved nothing at all, or undefined when it did something: every entitlement list it tried
+ * failed, every pool it tried to settle failed, and it applied nothing (bad credentials, FortiFlex
+ * unreachable). `apply` exits 1 and the timer invocation fails with this reason, so such a run is never a
+ * quiet success. A run skipped on purpose (lease held) or with nothing to list is not a failure.
+ */
+export function runFailure(summary: RunSummary): string | undefined {
+  if (summary.skippedReason !== undefined || summary.applied > 0) return undefined;
+  const scopes = summary.scopes ?? { listed: 0, failed: 0 };
+  const pools = summary.pools?.pools ?? [];
+  const poolErrors = pools.filter((p): p is { pool: string; error: string } => 'error' in p);
+  const tried = scopes.listed + scopes.failed + pools.length;
+  const busy = pools.some((p) => 'error' in p && p.busy === true);
+  if (tried === 0 || scopes.listed > 0 || busy || poolErrors.length < pools.length) return undefined;
+  const first =
+    summary.errors.find((e) => e.stage === 'list')?.message ??
+    (poolErrors[0] && `pool ${poolErrors[0].pool}: ${poolErrors[0].error}`) ??
+    'no reason given';
+  return `nothing could be listed or changed: ${first}`;
 }
 
 /** One log line: `reconcile <runId> applied 3/4 failed 1 skipped 2 saved 2 PT days, 24 points`. */

@@ -2,13 +2,13 @@
  * `fortiflex-scaler apply --policy F [--dry-run] [--json]`: one reconcile run now, exactly as the timer
  * function does it (same lease, records and audit in `AzureWebJobsStorage`), with the policy from a file and
  * FortiFlex credentials and URLs from the environment. Exit 0 when every action succeeded (or the run was
- * skipped because another run holds the lease), 1 when some failed, 2 for bad usage, an invalid policy or
- * bad settings.
+ * skipped because another run holds the lease), 1 when some failed or the run could list and change nothing
+ * (credentials refused, FortiFlex unreachable), 2 for bad usage, an invalid policy or bad settings.
  */
 import type { Command } from 'commander';
 import { createAppDependencies, type AppDependencies } from '../../app/dependencies';
 import { runReconcile } from '../../app/reconcile/reconcile';
-import { formatSummaryLine, type RunSummary } from '../../app/reconcile/run-summary';
+import { formatSummaryLine, runFailure, type RunSummary } from '../../app/reconcile/run-summary';
 import { formatTable, printJson, type CliIo } from '../io';
 import { loadPolicyFile, readTextFile, withSettings } from '../setup';
 
@@ -62,6 +62,8 @@ export function createApplyRegistrar(deps: ApplyDeps = {}) {
         const summary = await runReconcile(app, app.now(), { actor: 'cli', dryRun: options.dryRun === true });
         if (options.json) printJson(io, summary);
         else io.stdout(formatRun(summary));
+        const failure = runFailure(summary);
+        if (failure !== undefined) throw new Error(failure);
         if (summary.failed > 0) {
           throw new Error(
             `${summary.failed} of ${summary.planned} action(s) failed; the next run retries them`,

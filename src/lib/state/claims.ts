@@ -40,6 +40,10 @@ function fromEntity(e: TableEntityResult<Record<string, unknown>>): ClaimRecord 
     claimedAt: text('claimedAt') ?? '',
     renewedAt: text('renewedAt'),
     expiresAt: text('expiresAt'),
+    complete: typeof e.complete === 'boolean' ? e.complete : undefined,
+    attemptId: text('attemptId'),
+    attemptAt: text('attemptAt'),
+    attemptFailed: typeof e.attemptFailed === 'boolean' ? e.attemptFailed : undefined,
     etag: e.etag,
   });
 }
@@ -147,6 +151,10 @@ export function claimsStore(client: TableClient, ensure: () => Promise<void>): S
         ...instanceKey(c.pool, c.instanceId),
         renewedAt: c.renewedAt,
         expiresAt: c.expiresAt,
+        complete: c.complete,
+        attemptId: c.attemptId,
+        attemptAt: c.attemptAt,
+        attemptFailed: c.attemptFailed,
       });
       try {
         const response = await client.updateEntity(patch, 'Merge', { etag: c.etag });

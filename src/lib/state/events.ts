@@ -1,6 +1,8 @@
 /**
- * Table `events`: webhook dedupe keys with an expiry. A key is hashed into the row key (keys can be long and
- * contain any character) and spread over 256 partitions by its first hash byte.
+ * Table `events`: webhook dedupe keys and release memory, with an expiry. A key is hashed into the row key
+ * (keys can be long and contain any character) and spread over 256 partitions by its first hash byte.
+ * `remember` is the one write (insert-if-absent, or taking over an expired row If-Match); `has` only reads,
+ * so asking never leaves a row behind. Expired rows are deleted by `purgeExpired` (the pool sweep calls it).
  */
 import { createHash } from 'node:crypto';
 import { odata, type TableClient } from '@azure/data-tables';
@@ -54,11 +56,25 @@ export function eventsStore(client: TableClient, ensure: () => Promise<void>): S
       return false;
     },
 
-    async purgeExpired(now) {
+    async has(key, now) {
+      await ensure();
+      const { partitionKey, rowKey } = keysOf(key);
+      try {
+        const existing = await client.getEntity<{ expiresAt?: string }>(partitionKey, rowKey);
+        return typeof existing.expiresAt === 'string' && existing.expiresAt > now.toISOString();
+      } catch (error) {
+        if (statusOf(error) === 404) return false;
+        throw error;
+      }
+    },
+
+    async purgeExpired(now, limit = 1000) {
+      if (!(limit >= 1)) throw new RangeError('events.purgeExpired: limit must be at least 1');
       await ensure();
       let purged = 0;
       const filter = odata`expiresAt lt ${now.toISOString()}`;
       for await (const e of client.listEntities<{ expiresAt?: string }>({ queryOptions: { filter } })) {
+        if (purged >= limit) break;
         try {
           await client.deleteEntity(String(e.partitionKey), String(e.rowKey), { etag: e.etag });
           purged += 1;

@@ -1,12 +1,13 @@
 /**
  * Scaler state in Azure Storage (Azurite locally): tables for entitlement records, the audit trail, webhook
- * dedupe keys and license claims; blob leases for exclusive runs and pools; the `scaler-work` queue.
+ * dedupe keys, license claims and pool change intents; blob leases for exclusive runs and pools; the `scaler-work` queue.
  */
 import type { TokenCredential } from '@azure/identity';
 import { auditStore } from './audit';
 import { claimsStore } from './claims';
 import { createStorageClients } from './clients';
 import { eventsStore } from './events';
+import { intentsStore } from './intents';
 import { once } from './keys';
 import { leasesStore } from './leases';
 import { queueStore } from './queue';
@@ -24,6 +25,7 @@ export const STATE_NAMES = Object.freeze({
   audit: 'audit',
   events: 'events',
   claims: 'claims',
+  intents: 'intents',
   leaseContainer: 'scaler-leases',
   tokenContainer: 'scaler-tokens',
   workQueue: 'scaler-work',
@@ -63,6 +65,7 @@ export async function createStateStore(
   const audit = table(STATE_NAMES.audit);
   const events = table(STATE_NAMES.events);
   const claims = table(STATE_NAMES.claims);
+  const intents = table(STATE_NAMES.intents);
   const container = clients.container(`${prefix}${STATE_NAMES.leaseContainer}`);
   const work = clients.queue(`${prefix}${STATE_NAMES.workQueue}`);
   const poison = clients.queue(`${prefix}${STATE_NAMES.poisonQueue}`);
@@ -73,6 +76,7 @@ export async function createStateStore(
     audit: auditStore(audit.client, audit.ensure, options.now),
     events: eventsStore(events.client, events.ensure),
     claims: claimsStore(claims.client, claims.ensure),
+    intents: intentsStore(intents.client, intents.ensure),
     leases: leasesStore(
       container,
       once(() => container.createIfNotExists()),

@@ -39,6 +39,10 @@ function fromEntity(e: TableEntityResult<Record<string, unknown>>): EntitlementR
     rule: text('rule'),
     pool: text('pool'),
     originalConfigId: typeof e.originalConfigId === 'number' ? e.originalConfigId : undefined,
+    pendingAction: text('pendingAction') as EntitlementRecord['pendingAction'],
+    pendingTargetConfigId: typeof e.pendingTargetConfigId === 'number' ? e.pendingTargetConfigId : undefined,
+    pendingAt: text('pendingAt'),
+    pendingRunId: text('pendingRunId'),
     etag: e.etag,
   });
 }

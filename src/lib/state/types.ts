@@ -1,6 +1,6 @@
 /**
  * The state store's public shapes: what the scaler remembers per entitlement, the audit trail, webhook dedupe
- * keys, license claims, run/pool leases and the work queue.
+ * keys, license claims, pool change intents, run/pool leases and the work queue.
  */
 
 /** Where the state lives: a connection string (Azurite, shared key) or service URIs plus a managed identity. */
@@ -45,12 +45,29 @@ export interface EntitlementRecord {
   pool?: string;
   /** Config the entitlement had before the scaler switched it to an off-hours config (cleared on restore). */
   originalConfigId?: number;
+  /**
+   * A reconcile action written ahead and not yet confirmed (with `lastReason` `started: …`): what it was,
+   * its target config for a switch, and when and by which run it started. Cleared with the outcome; the
+   * next run closes an intent a killed run left open (see `src/app/reconcile/intents.ts`).
+   */
+  pendingAction?: PlannerRecordAction;
+  pendingTargetConfigId?: number;
+  pendingAt?: string;
+  pendingRunId?: string;
   /** Set on reads and writes; pass it back to `put` for an If-Match update. */
   etag?: string;
 }
 
 /** Outcome of one audited action. */
-export type AuditOutcome = 'planned' | 'started' | 'succeeded' | 'failed' | 'skipped' | 'dryRun';
+export type AuditOutcome =
+  | 'planned'
+  | 'started'
+  | 'succeeded'
+  | 'failed'
+  | 'skipped'
+  | 'dryRun'
+  /** An interrupted change whose result could not be told from the state found (in `details`). */
+  | 'unknown';
 
 /** One audit row: who did what to which entitlement, when and why. */
 export interface AuditEntry {
@@ -88,6 +105,39 @@ export interface ClaimRecord {
   claimedAt: string;
   renewedAt?: string;
   expiresAt?: string;
+  /**
+   * False while the license is being readied (reactivated, token regenerated): no token has been revealed
+   * for this claim yet. Absent on claims written before completeness was recorded, which count as complete.
+   */
+  complete?: boolean;
+  /** The attempt readying an incomplete claim: its id and its start (wall clock, ISO). */
+  attemptId?: string;
+  attemptAt?: string;
+  /** The attempt gave up after a failure: the instance's next claim takes the row over at once. */
+  attemptFailed?: boolean;
+  etag?: string;
+}
+
+/**
+ * A pool change about to be made (table `intents`): written with its `started` audit row before the
+ * FortiFlex call, deleted once the outcome is audited. One left behind by a killed run is resolved by the
+ * next run of the pool from what exists.
+ */
+export interface ChangeIntent {
+  pool: string;
+  /** Unique within the pool; sorts by time. */
+  id: string;
+  /** The pool step: `create`, `stop`, `reactivate`, `markRelease`, `moveRelease`. */
+  action: string;
+  serialNumber?: string;
+  /** Entitlements a create asked for. */
+  count?: number;
+  /** The pool's members before a create: what is new afterwards is what it created. */
+  known?: string[];
+  at: string;
+  runId: string;
+  actor: string;
+  reason: string;
   etag?: string;
 }
 
@@ -139,8 +189,18 @@ export interface StateStore {
   events: {
     /** True the first time `key` is seen (or when its previous sighting expired); false for a duplicate. */
     remember(key: string, ttlMs: number, now: Date): Promise<boolean>;
-    /** Deletes keys that expired before `now`; returns how many. */
-    purgeExpired(now: Date): Promise<number>;
+    /** True while `key` is remembered and not expired at `now`. A read: writes nothing. */
+    has(key: string, now: Date): Promise<boolean>;
+    /** Deletes keys that expired before `now`, at most `limit` (default 1000) per call; returns how many. */
+    purgeExpired(now: Date, limit?: number): Promise<number>;
+  };
+  intents: {
+    /** Stores a new intent (insert-if-absent on its id). */
+    add(intent: ChangeIntent): Promise<ChangeIntent>;
+    /** The open intents of a pool, oldest first. */
+    list(pool: string): Promise<ChangeIntent[]>;
+    /** Removes an intent; a no-op when it is already gone. */
+    delete(pool: string, id: string): Promise<void>;
   };
   claims: {
     get(pool: string, instanceId: string): Promise<ClaimRecord | undefined>;
@@ -148,7 +208,10 @@ export interface StateStore {
     list(pool: string): Promise<ClaimRecord[]>;
     /** Atomic insert-if-absent on both the instance id and the serial; `ConcurrencyError` on conflict. */
     create(c: ClaimRecord): Promise<ClaimRecord>;
-    /** If-Match on `c.etag`; updates `renewedAt` / `expiresAt` only (serial and claimedAt never change). */
+    /**
+     * If-Match on `c.etag`; updates the renewal (`renewedAt`, `expiresAt`) and completeness fields
+     * (`complete`, `attempt…`) only: serial and claimedAt never change.
+     */
     update(c: ClaimRecord): Promise<ClaimRecord>;
     /** Removes the claim and its serial lock; false when there was none; `ConcurrencyError` on a stale etag. */
     delete(pool: string, instanceId: string, etag?: string): Promise<boolean>;

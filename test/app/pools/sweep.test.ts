@@ -1,8 +1,10 @@
+import { TableClient } from '@azure/data-tables';
 import { afterEach, describe, expect, it } from 'vitest';
 import { claimLicense } from '../../../src/app/pools/claims';
+import { poolMarker } from '../../../src/app/pools/membership';
 import { CLAIM_GRACE_MS, sweepClaims, sweepPools } from '../../../src/app/pools/sweep';
 import { createAzureScaleSetLister, parseScaleSetId } from '../../../src/lib/azure/scale-set-lister';
-import { POOL, SCALE_SET, startPoolWorld, type PoolWorld } from './support';
+import { POOL, POOL_CONFIG, SCALE_SET, startPoolWorld, type PoolWorld } from './support';
 
 let world: PoolWorld | undefined;
 afterEach(async () => {
@@ -69,6 +71,79 @@ describe('sweepPools', () => {
     // The stopped member was reactivated; the second license had to be created, and the report names it.
     const pending = world.members().filter((e) => e.status === 'PENDING');
     expect(report.pools[0]).toMatchObject({ created: pending.map((e) => e.serialNumber) });
+  });
+});
+
+describe('sweepPools housekeeping', () => {
+  it('purges expired dedupe keys and release memory, and keeps live ones', async () => {
+    world = await startPoolWorld({ seed: { active: 1 } });
+    const now = world.sim.clock.now();
+    await world.store.events.remember('scale:old-alert', 60_000, now);
+    await world.store.events.remember('scale:live-alert', 24 * 3_600_000, now);
+    const later = new Date(now.getTime() + 10 * 60_000);
+    await sweepPools(world.deps, later);
+    const client = TableClient.fromConnectionString(world.connectionString, `${world.prefix}events`, {
+      allowInsecureConnection: true,
+    });
+    const keys: unknown[] = [];
+    for await (const row of client.listEntities<{ key?: string }>()) keys.push(row.key);
+    expect(keys).toEqual(['scale:live-alert']);
+  });
+
+  it('records what a killed run created, stopped and reactivated, from what exists', async () => {
+    world = await startPoolWorld({
+      seed: { active: 1, stopped: 1 },
+      pool: { capacity: [{ min: 0, max: 4 }] },
+    });
+    const [active, stopped] = world.members();
+    const at = world.sim.clock.now().toISOString();
+    const intent = { pool: POOL, at, runId: 'killed-run', actor: 'scale', reason: 'scale-out' };
+    // A create whose process died after FortiFlex made the entitlement, a stop that happened, and a
+    // reactivation that never got through.
+    await world.store.intents.add({
+      ...intent,
+      id: `${at}-a`,
+      action: 'create',
+      count: 1,
+      known: [active!.serialNumber, stopped!.serialNumber],
+    });
+    const [created] = await world.client.createVmEntitlements({
+      configId: POOL_CONFIG,
+      count: 1,
+      description: poolMarker(POOL),
+    });
+    await world.store.intents.add({
+      ...intent,
+      id: `${at}-b`,
+      action: 'stop',
+      serialNumber: active!.serialNumber,
+    });
+    await world.client.stopEntitlement({ serialNumber: active!.serialNumber });
+    await world.store.intents.add({
+      ...intent,
+      id: `${at}-c`,
+      action: 'reactivate',
+      serialNumber: stopped!.serialNumber,
+    });
+
+    await sweepPools(world.deps, world.sim.clock.now());
+    const audit = await world.store.audit.query({});
+    const resolved = audit.filter((row) => row.details?.interruptedRun === 'killed-run');
+    expect(resolved.map((row) => [row.action, row.serialNumber, row.outcome]).sort()).toEqual(
+      [
+        ['create', undefined, 'succeeded'],
+        ['reactivate', stopped!.serialNumber, 'failed'],
+        ['stop', active!.serialNumber, 'succeeded'],
+      ].sort(),
+    );
+    expect(resolved.find((row) => row.action === 'create')?.details).toMatchObject({
+      serialNumbers: [created!.serialNumber],
+    });
+    expect(await world.store.records.get(active!.serialNumber)).toMatchObject({
+      lastAction: 'poolStop',
+      stoppedByScaler: true,
+    });
+    expect(await world.store.intents.list(POOL)).toEqual([]);
   });
 });
 

@@ -233,6 +233,20 @@ describe('handleScaleWebhook', () => {
     expect(await drain()).toMatchObject([{ source: 'alert', change: { delta: 1 } }]);
   });
 
+  it('queues exactly one message for concurrent identical deliveries', async () => {
+    await drain();
+    const body = bytes(alert('Fired', 'fgt-cpu-high', '2026-03-06T09:30:00Z'));
+    // Azure Monitor and its retries, or two action groups: the same alert at the same instant, at once.
+    const answers = await Promise.all(Array.from({ length: 12 }, () => deliver({ body })));
+    expect(answers.map((a) => a.status).sort()).toEqual([
+      200, 200, 200, 200, 200, 200, 200, 200, 200, 200, 200, 202,
+    ]);
+    expect(await drain()).toHaveLength(1);
+    // Later duplicates are still duplicates.
+    expect((await deliver({ body })).status).toBe(200);
+    expect(await drain()).toHaveLength(0);
+  });
+
   it('matches alert rule names exactly and never lists the allowed rules in answers', async () => {
     for (const rule of ['FGT-CPU-HIGH', ' fgt-cpu-high', 'fgt-cpu-high ', 'fgt-cpu-hig']) {
       const answer = await deliver({ body: bytes(alert('Fired', rule)) });

@@ -272,12 +272,55 @@ describe('runReconcile against the simulator and Azurite', () => {
       .filter((serial) => !next.actions.some((a) => a.serialNumber === serial));
     expect(madeByKilledRun).toHaveLength(5);
     for (const serial of [...killedStops, ...madeByKilledRun]) expect(writtenAhead.has(serial)).toBe(true);
+    // The next run closed every intent the killed run left open: an outcome for each change, read from
+    // FortiFlex, and no record still saying `started: …`.
+    for (const serial of [...killedStops, ...madeByKilledRun]) {
+      const rows = await h.store.audit.query({ serialNumber: serial });
+      expect(
+        rows.some((r) => r.action === 'stop' && r.outcome === 'succeeded'),
+        serial,
+      ).toBe(true);
+    }
+    expect(records.filter((r) => r.lastReason?.startsWith('started: ')).map((r) => r.serialNumber)).toEqual(
+      [],
+    );
+    expect(records.filter((r) => r.lastAction === 'stop')).toHaveLength(12);
 
     // Monday: all twelve come back, the unconfirmed one too.
     h.sim.clock.set(MONDAY_MORNING);
     const monday = await runReconcile(h.deps, h.deps.now());
     expect(monday.applied).toBe(12);
     expect(branchCounts(h)).toEqual({ ACTIVE: 12, STOPPED: 3, EXPIRED: 1 });
+  });
+
+  it('closes an intent a killed run left open from the state it finds: not done, with the state found', async () => {
+    h = await startHarness();
+    // One of the branches someone stopped by hand, with the intent of a reactivation that never reached
+    // FortiFlex (as a run killed right after writing ahead leaves it; the form of older records).
+    const stopped = Object.entries(h.statuses(2198)).find(([, status]) => status === 'STOPPED')![0];
+    await h.store.records.put({
+      serialNumber: stopped,
+      stoppedByScaler: true,
+      rule: 'branches',
+      lastReason: 'started: reactivate: office hours',
+    });
+    const summary = await runReconcile(h.deps, h.deps.now());
+    expect(summary.failed).toBe(0);
+    const record = await h.store.records.get(stopped);
+    expect(record?.lastReason).not.toMatch(/^started: /);
+    expect(record).toMatchObject({
+      stoppedByScaler: true,
+      lastError: expect.stringMatching(/found status STOPPED/),
+    });
+    const rows = await h.store.audit.query({ serialNumber: stopped });
+    expect(rows).toEqual([
+      expect.objectContaining({
+        action: 'reactivate',
+        outcome: 'failed',
+        runId: summary.runId,
+        details: expect.objectContaining({ found: { status: 'STOPPED', configId: 2198 } }),
+      }),
+    ]);
   });
 
   it('an aborted run skips what it has not started, puts written-ahead records back, and audits the skips', async () => {
