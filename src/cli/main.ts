@@ -13,6 +13,7 @@ import { register as registerAudit } from './commands/audit';
 import { register as registerApply } from './commands/apply';
 import { register as registerDemo } from './commands/demo';
 import { register as registerPool } from './commands/pool';
+import { register as registerPoolDelivery } from './commands/pool-delivery';
 
 /** A module that adds its commands to the root program. */
 export type CommandRegistrar = (program: Command, io: CliIo) => void;
@@ -26,6 +27,7 @@ const registrars: CommandRegistrar[] = [
   registerApply,
   registerDemo,
   registerPool,
+  registerPoolDelivery,
 ];
 
 /** Builds the root program with every command family registered, writing through `io`. */

@@ -90,6 +90,11 @@ export interface ClaimOptions {
   actor?: string;
   /** Longest wait for the pool lease when the pool must grow. */
   leaseWaitMs?: number;
+  /**
+   * For a caller that already holds the pool lease (the pool sync): runs the lease path through this instead
+   * of taking the lease again, which would wait for itself. It must run one body at a time.
+   */
+  underHeldLease?: <T>(body: () => Promise<T>) => Promise<T>;
 }
 
 function expiry(pool: Pool, now: Date): string | undefined {
@@ -174,7 +179,8 @@ function claimUnderLease(
   instanceId: string,
   options: ClaimOptions,
 ): Promise<ClaimOutcome> {
-  return deps.leases.withLease(
+  const leases = options.underHeldLease ? heldLease(options.underHeldLease) : deps.leases;
+  return leases.withLease(
     poolLeaseName(pool.name),
     async () => {
       const [again, fresh] = await Promise.all([
@@ -206,6 +212,11 @@ function claimUnderLease(
     },
     { waitMs: options.leaseWaitMs ?? 20_000 },
   );
+}
+
+/** The lease of a caller that holds it already, as `PoolLeases.withLease` is called. */
+function heldLease(run: <T>(body: () => Promise<T>) => Promise<T>): Pick<PoolDeps['leases'], 'withLease'> {
+  return { withLease: (_name, body) => run(body) };
 }
 
 function knowsClaim(inventory: PoolInventory, instanceId: string): boolean {

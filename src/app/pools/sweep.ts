@@ -20,6 +20,7 @@ import type { ClaimRecord } from '../../lib/state';
 import { scopeKey, type RunListing } from '../reconcile/listing';
 import type { PoolDeps } from './deps';
 import { releaseRow } from './release';
+import { syncPool, type SyncReport } from './sync';
 import { settlePool, type ScaleOutcome } from './worker';
 
 /** Claims younger than this are kept even if the scale set does not list the VM yet. */
@@ -37,6 +38,8 @@ export interface ClaimSweepReport {
 export interface PoolSweepReport {
   claims: ClaimSweepReport[];
   pools: (ScaleOutcome | { pool: string; error: string })[];
+  /** Licence delivery syncs of pools with `fortigate` (the safety net of the other triggers). */
+  deliveries?: (SyncReport | { pool: string; error: string })[];
 }
 
 /** Options of the sweeps. */
@@ -153,6 +156,7 @@ export async function sweepPools(
 ): Promise<PoolSweepReport> {
   const policy = options.policy ?? (await deps.loadPolicy());
   const runId = options.runId ?? `sweep-${now.toISOString()}`;
+  const deliveries = await syncDeliveries(deps, policy, now, runId);
   const releasing = new Set<string>();
   const claims = await releaseGoneClaims(deps, now, { policy, runId }, releasing);
   const pools: PoolSweepReport['pools'] = [];
@@ -173,5 +177,31 @@ export async function sweepPools(
       pools.push({ pool: pool.name, error: errorMessage(error) });
     }
   }
-  return { claims, pools };
+  return { claims, pools, ...(deliveries.length > 0 && { deliveries }) };
+}
+
+/** Syncs every pool with licence delivery; a pool whose lease is busy is skipped (its holder syncs it). */
+async function syncDeliveries(
+  deps: PoolDeps,
+  policy: Policy,
+  now: Date,
+  runId: string,
+): Promise<NonNullable<PoolSweepReport['deliveries']>> {
+  const out: NonNullable<PoolSweepReport['deliveries']> = [];
+  if (!deps.compute) return out;
+  for (const pool of policy.pools) {
+    if (!pool.fortigate || !pool.scaleSet) continue;
+    try {
+      out.push(
+        await syncPool({ ...deps, now: () => now, loadPolicy: () => policy }, pool.name, {
+          runId,
+          actor: 'sweep',
+          leaseWaitMs: 0,
+        }),
+      );
+    } catch (error) {
+      out.push({ pool: pool.name, error: errorMessage(error) });
+    }
+  }
+  return out;
 }
