@@ -62,13 +62,13 @@ export async function adoptInstance(
       `FortiGate reports serial ${serialNumber}, which belongs to another pool; not adopted`,
     );
   }
-  const holder = await deps.store.claims.findBySerial(pool.name, serialNumber);
-  if (holder && holder.instanceId !== instanceId) {
-    return refuse(
+  const shared = (other: string): AdoptOutcome =>
+    refuse(
       'serialShared',
-      `FortiGate reports serial ${serialNumber}, already claimed by instance ${holder.instanceId}; not adopted (two FortiGates report one licence)`,
+      `FortiGate reports serial ${serialNumber}, already claimed by instance ${other}; not adopted (two FortiGates report one licence)`,
     );
-  }
+  const holder = await deps.store.claims.findBySerial(pool.name, serialNumber);
+  if (holder && holder.instanceId !== instanceId) return shared(holder.instanceId);
   if (entitlement.status !== 'ACTIVE') {
     return refuse(
       'notActive',
@@ -83,10 +83,8 @@ export async function adoptInstance(
       claimedAt: now.toISOString(),
     });
     if (taken.kind === 'lost') {
-      return refuse(
-        'serialShared',
-        `serial ${serialNumber} was claimed by another instance meanwhile; not adopted`,
-      );
+      const winner = await deps.store.claims.findBySerial(pool.name, serialNumber);
+      return shared(winner?.instanceId ?? 'another instance');
     }
     if (taken.kind === 'mine' && taken.claim.serialNumber !== serialNumber) {
       return refuse(
