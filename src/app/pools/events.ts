@@ -32,7 +32,8 @@ export interface ResourceEvent {
 function resourceOf(event: ResourceEvent): string | undefined {
   const data = event.data as { resourceUri?: unknown } | undefined;
   const uri = typeof data?.resourceUri === 'string' ? data.resourceUri : event.subject;
-  return typeof uri === 'string' && uri.startsWith('/subscriptions/') ? uri.toLowerCase() : undefined;
+  const lower = typeof uri === 'string' ? uri.toLowerCase() : '';
+  return lower.startsWith('/subscriptions/') ? lower : undefined;
 }
 
 /** The pools with licence delivery that an event may concern. Pure. */

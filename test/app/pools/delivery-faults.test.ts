@@ -122,7 +122,11 @@ describe('delivery faults', () => {
     world = await startDeliveryWorld({
       seed: { active: 1 },
       running: 1,
-      fleet: { count: 1, firstAddress: '127.0.22.30', licensedSerial: 'FGVMXX0000000042' },
+      fleet: {
+        count: 1,
+        firstAddress: '127.0.22.30',
+        perDevice: () => ({ licensedSerial: 'FGVMXX0000000042' }),
+      },
     });
     const w = world;
     const [machine] = w.sim.arm!.machines();
