@@ -17,7 +17,7 @@ import { isFortiOsError, sameSerial, type FortiOsClient } from '../../lib/fortio
 import type { Pool } from '../../lib/rules';
 import type { AuditEntry, ClaimRecord, DeliveryRecord, DeliveryState } from '../../lib/state';
 import { adoptInstance } from './adopt';
-import { claimLicense, PoolAtMaxError, type ClaimOptions } from './claims';
+import { claimLicense, PoolAtMaxError, type ClaimOptions, type ClaimOutcome } from './claims';
 import type { PoolDeps } from './deps';
 import {
   classifyFortiOsFailure,
@@ -321,9 +321,10 @@ async function claimFor(
   unreachable: string | undefined,
   client?: FortiOsClient,
 ): Promise<DeliveryStepResult> {
+  let claimed: ClaimOutcome;
   try {
-    const outcome = await claimLicense(ctx.deps, ctx.pool.name, row.instanceId, ctx.claimOptions);
-    row.serialNumber = outcome.serialNumber;
+    claimed = await claimLicense(ctx.deps, ctx.pool.name, row.instanceId, ctx.claimOptions);
+    row.serialNumber = claimed.serialNumber;
     row.step = 'claimed';
   } catch (error) {
     return claimFailed(ctx, finish, error);
@@ -336,7 +337,7 @@ async function claimFor(
       'unreachable',
     );
   }
-  return sendToken(ctx, row, finish, auditRow, client);
+  return sendToken(ctx, row, finish, auditRow, client, claimed);
 }
 
 function claimFailed(ctx: DeliveryContext, finish: Finish, error: unknown): DeliveryStepResult {
@@ -347,8 +348,9 @@ function claimFailed(ctx: DeliveryContext, finish: Finish, error: unknown): Deli
 }
 
 /**
- * Sends the claim's token (read through a repeat claim: the same serial, its current unused token) with
- * `vmlicense/download`. The FortiGate reboots on success; the next sync confirms.
+ * Sends the claim's token with `vmlicense/download`: the one the claim just revealed or, for a claim of an
+ * earlier sync, the one a repeat claim reads (same serial, its current token). The FortiGate reboots on
+ * success; the next sync confirms.
  */
 async function sendToken(
   ctx: DeliveryContext,
@@ -356,11 +358,13 @@ async function sendToken(
   finish: Finish,
   auditRow: AuditRow,
   client: FortiOsClient,
+  claimed?: ClaimOutcome,
 ): Promise<DeliveryStepResult> {
   let token: string;
   let serialNumber: string;
   try {
-    const outcome = await claimLicense(ctx.deps, ctx.pool.name, row.instanceId, ctx.claimOptions);
+    const outcome =
+      claimed ?? (await claimLicense(ctx.deps, ctx.pool.name, row.instanceId, ctx.claimOptions));
     token = outcome.token;
     serialNumber = outcome.serialNumber;
     row.serialNumber = serialNumber;

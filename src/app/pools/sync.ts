@@ -47,7 +47,7 @@ import { applySteps } from './steps';
 /** Delays of the retry chain, by how often the slowest pending delivery was tried (seconds). */
 export const RETRY_DELAYS_SECONDS: readonly number[] = [20, 40, 60, 120, 300];
 /** FortiGates contacted at once. */
-export const DELIVERY_CONCURRENCY = 16;
+export const DELIVERY_CONCURRENCY = 32;
 /** Wall time after which a sync starts no more instances (the pool lease lasts 60 s). */
 export const SYNC_BUDGET_MS = 40_000;
 /**
@@ -311,7 +311,7 @@ async function syncUnderLease(
   await mapLimit(secondPass, limit, (instance) => step(instance, readings.get(instance.name.toLowerCase())));
 
   const audit: AuditEntry[] = [];
-  const writes: Promise<void>[] = [];
+  const writes: DeliveryRecord[] = [];
   let retryAttempts: number | undefined;
   for (const instance of instances) {
     const result = results.get(instance.name.toLowerCase());
@@ -320,13 +320,13 @@ async function syncUnderLease(
     if (!options.adoptOnly) audit.push(...result.audit);
     // Adoption writes only what it adopted.
     if (options.adoptOnly && result.report.state !== 'adopted') continue;
-    if (result.row) writes.push(deps.store.deliveries.upsert(result.row));
+    if (result.row) writes.push(result.row);
     if (result.retrySoon) {
       const attempts = result.row?.attempts ?? 1;
       retryAttempts = retryAttempts === undefined ? attempts : Math.min(retryAttempts, attempts);
     }
   }
-  await Promise.all(writes);
+  if (writes.length > 0) await deps.store.deliveries.upsertMany(writes);
   if (audit.length > 0) await deps.store.audit.appendMany(audit).catch(() => undefined);
   report.instances.sort((a, b) => a.instanceId.localeCompare(b.instanceId));
   if (retryAttempts !== undefined && !options.adoptOnly)

@@ -40,12 +40,23 @@ function fromEntity(e: TableEntityResult<Record<string, unknown>>): DeliveryReco
   }) as DeliveryRecord;
 }
 
+const key = (pool: string, instanceId: string) => ({
+  partitionKey: encodeKey(pool),
+  rowKey: encodeKey(instanceId.toLowerCase()),
+});
+
 /** The `deliveries` part of the store. */
 export function deliveriesStore(client: TableClient, ensure: () => Promise<void>): StateStore['deliveries'] {
-  const key = (pool: string, instanceId: string) => ({
-    partitionKey: encodeKey(pool),
-    rowKey: encodeKey(instanceId.toLowerCase()),
-  });
+  const toEntity = (record: DeliveryRecord) => {
+    const { etag: _etag, ...fields } = record;
+    return defined({
+      ...key(record.pool, record.instanceId),
+      ...fields,
+      instanceId: record.instanceId.toLowerCase(),
+      // Second line of defence: details are built from redacted errors already.
+      detail: clip(redactText(record.detail), MAX_DETAIL),
+    });
+  };
   return {
     async get(pool, instanceId) {
       await ensure();
@@ -68,15 +79,20 @@ export function deliveriesStore(client: TableClient, ensure: () => Promise<void>
     },
     async upsert(record) {
       await ensure();
-      const { etag: _etag, ...fields } = record;
-      const entity = defined({
-        ...key(record.pool, record.instanceId),
-        ...fields,
-        instanceId: record.instanceId.toLowerCase(),
-        // Second line of defence: details are built from redacted errors already.
-        detail: clip(redactText(record.detail), MAX_DETAIL),
-      });
-      await client.upsertEntity(entity, 'Replace');
+      await client.upsertEntity(toEntity(record), 'Replace');
+    },
+    async upsertMany(records) {
+      await ensure();
+      // One entity-group transaction per pool and 100 rows: a sync writes its rows in one request.
+      const byPool = new Map<string, DeliveryRecord[]>();
+      for (const record of records) byPool.set(record.pool, [...(byPool.get(record.pool) ?? []), record]);
+      for (const group of byPool.values()) {
+        for (let i = 0; i < group.length; i += 100) {
+          await client.submitTransaction(
+            group.slice(i, i + 100).map((record) => ['upsert', toEntity(record), 'Replace'] as const),
+          );
+        }
+      }
     },
     async delete(pool, instanceId) {
       await ensure();

@@ -176,6 +176,8 @@ export interface StateStore {
     list(pool: string): Promise<DeliveryRecord[]>;
     /** Unconditional replace (rows change only under the pool lease). */
     upsert(record: DeliveryRecord): Promise<void>;
+    /** {@link upsert} for many rows, in entity-group transactions of up to 100 per pool. */
+    upsertMany(records: readonly DeliveryRecord[]): Promise<void>;
     /** False when there was no row. */
     delete(pool: string, instanceId: string): Promise<boolean>;
   };
