@@ -61,6 +61,34 @@ param webhookHmacKey string = ''
 @description('Optional: resource ID of a FortiGate VM scale set the app may read (Reader on that scale set only); empty = none.')
 param scaleSetResourceId string = ''
 
+@description('Licence delivery: resource IDs of the FortiGate scale sets the pools name (same subscription). The app gets Reader on each, VM and NIC read on their resource groups, and (with deliveryEvents) their resource-group events.')
+param deliveryScaleSetIds array = []
+
+@description('Licence delivery: subscribe the scaleSetEvents function to the scale sets\' resource-group events. The function must exist, so set this on a second provisioning after the first code deployment.')
+param deliveryEvents bool = false
+
+@description('Key Vault secret holding the FortiGates\' REST API key (the pools\' fortigate.apiKeySecret).')
+param fortigateApiKeySecretName string = 'fortigate-api-key'
+
+@secure()
+@description('Optional: FortiGate REST API key to store in Key Vault at deployment. Prefer `az keyvault secret set` (docs/bootstrap.md).')
+param fortigateApiKey string = ''
+
+@description('Optional VNet integration (to reach FortiGate private IPs): resource ID of an existing subnet delegated to Microsoft.App/environments; empty = none, unless appVnetName is set.')
+param appSubnetId string = ''
+
+@description('Optional VNet integration: name of an existing VNet in appVnetResourceGroup where a delegated subnet is created (appSubnetName, appSubnetPrefix); empty = none.')
+param appVnetName string = ''
+
+@description('Resource group of appVnetName.')
+param appVnetResourceGroup string = ''
+
+@description('Name of the subnet created in appVnetName (no underscores).')
+param appSubnetName string = 'snet-fortiflex-scaler'
+
+@description('Prefix of the subnet created in appVnetName, e.g. 10.0.250.0/26 (up to 40 addresses per app).')
+param appSubnetPrefix string = ''
+
 @description('Optional: object ID of a user or group granted Key Vault Secrets Officer on the vault, to write the FortiFlex credentials; empty = none.')
 param secretsOfficerPrincipalId string = ''
 
@@ -93,6 +121,11 @@ var scaleSetIdParts = split(
     ? scaleSetResourceId
     : '/subscriptions/${subscription().subscriptionId}/resourceGroups/none/providers/Microsoft.Compute/virtualMachineScaleSets/none',
   '/'
+)
+// Resource groups of the delivery scale sets, each once (union keeps one of each value).
+var deliveryGroups = union(
+  map(deliveryScaleSetIds, id => toLower(join(take(split(id, '/'), 5), '/'))),
+  []
 )
 var hmacSecretName = !empty(webhookHmacSecretName)
   ? webhookHmacSecretName
@@ -237,6 +270,42 @@ module scaleSetReader './modules/scale-set-reader.bicep' = if (!empty(scaleSetRe
   }
 }
 
+module fortigateSecret './modules/fortigate-secret.bicep' = {
+  name: 'fortigateSecret'
+  scope: rg
+  params: {
+    vaultName: vault.outputs.name
+    secretName: fortigateApiKeySecretName
+    apiKey: fortigateApiKey
+  }
+}
+
+// Reader on each delivery scale set (the same module and role assignment name as the single one above).
+module deliveryScaleSetReaders './modules/scale-set-reader.bicep' = [
+  for id in deliveryScaleSetIds: {
+    name: 'reader-${uniqueString(id)}'
+    scope: resourceGroup(split(id, '/')[2], split(id, '/')[4])
+    params: {
+      scaleSetName: last(split(id, '/'))
+      principalId: identity.outputs.principalId
+    }
+  }
+]
+
+module instanceReaderRole './modules/instance-reader-role.bicep' = if (!empty(deliveryScaleSetIds)) {
+  name: 'instanceReaderRole'
+}
+
+module appSubnet './modules/app-subnet.bicep' = if (!empty(appVnetName)) {
+  name: 'appSubnet'
+  scope: resourceGroup(!empty(appVnetResourceGroup) ? appVnetResourceGroup : rg.name)
+  params: {
+    vnetName: appVnetName
+    subnetName: appSubnetName
+    addressPrefix: appSubnetPrefix
+  }
+}
+
 module api './modules/api.bicep' = {
   name: 'api'
   scope: rg
@@ -251,6 +320,7 @@ module api './modules/api.bicep' = {
     identityClientId: identity.outputs.clientId
     appInsightsConnectionString: appInsights.outputs.connectionString
     maximumInstanceCount: maximumInstanceCount
+    virtualNetworkSubnetId: !empty(appVnetName) ? appSubnet!.outputs.subnetId : appSubnetId
     appSettings: union(
       {
         FORTIFLEX_API_URL: fortiflexApiUrl
@@ -274,6 +344,20 @@ module api './modules/api.bicep' = {
     rbac
   ]
 }
+
+// Instance read and (optionally) resource-group events for licence delivery, per scale-set resource group.
+module delivery './modules/delivery.bicep' = [
+  for group in deliveryGroups: {
+    name: 'delivery-${uniqueString(group)}'
+    scope: resourceGroup(split(group, '/')[2], split(group, '/')[4])
+    params: {
+      principalId: identity.outputs.principalId
+      instanceReaderRoleId: instanceReaderRole!.outputs.roleId
+      functionAppId: api.outputs.resourceId
+      subscribeEvents: deliveryEvents
+    }
+  }
+]
 
 output AZURE_LOCATION string = location
 output AZURE_TENANT_ID string = tenant().tenantId

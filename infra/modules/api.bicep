@@ -24,6 +24,9 @@ param maximumInstanceCount int = 40
 ])
 param instanceMemoryMB int = 2048
 
+@description('Subnet for VNet integration (delegated to Microsoft.App/environments), so the app reaches FortiGate private IPs; empty = none.')
+param virtualNetworkSubnetId string = ''
+
 @description('App settings of the scaler itself (DESIGN §7); merged with the host and telemetry settings below.')
 param appSettings object
 
@@ -80,6 +83,7 @@ module site 'br/public:avm/res/web/site:0.15.1' = {
         version: '22'
       }
     }
+    virtualNetworkSubnetId: !empty(virtualNetworkSubnetId) ? virtualNetworkSubnetId : null
     siteConfig: {
       alwaysOn: false
       minTlsVersion: '1.2'
