@@ -13,11 +13,12 @@
 import { errorMessage } from '../../lib/error-message';
 import type { ScaleSetInstance } from '../../lib/azure/compute';
 import { redactSecrets } from '../../lib/fortiflex';
-import { isFortiOsError, sameSerial, type FortiOsClient } from '../../lib/fortios';
+import { sameSerial, type FortiOsClient } from '../../lib/fortios';
 import type { Pool } from '../../lib/rules';
 import type { AuditEntry, ClaimRecord, DeliveryRecord, DeliveryState } from '../../lib/state';
 import { adoptInstance } from './adopt';
-import { claimLicense, PoolAtMaxError, type ClaimOptions, type ClaimOutcome } from './claims';
+import type { ClaimOptions } from './claims';
+import { claimFor, sendToken } from './delivery-token';
 import type { PoolDeps } from './deps';
 import {
   classifyFortiOsFailure,
@@ -26,7 +27,6 @@ import {
   type FortiGateConnector,
   type FortiGateReading,
 } from './fortigate-access';
-import { isTransient } from '../errors';
 
 /** What a sync reports per instance (`pool sync --json`). */
 export type InstanceState = 'licensed' | 'adopted' | 'pending' | 'failed' | 'released';
@@ -300,8 +300,20 @@ export async function advanceDelivery(
   return sendToken(ctx, row, finish, auditRow, client);
 }
 
-type Finish = (state: DeliveryState, detail: string, retrySoon: boolean, code?: string) => DeliveryStepResult;
-type AuditRow = (action: string, outcome: AuditEntry['outcome'], reason: string, error?: string) => void;
+/** Ends a step: the state, its one-line detail, whether a delayed retry may finish it, the failure code. */
+export type Finish = (
+  state: DeliveryState,
+  detail: string,
+  retrySoon: boolean,
+  code?: string,
+) => DeliveryStepResult;
+/** Adds an audit row for this step. */
+export type AuditRow = (
+  action: string,
+  outcome: AuditEntry['outcome'],
+  reason: string,
+  error?: string,
+) => void;
 
 function reportOf(row: DeliveryRecord): InstanceReport {
   return {
@@ -310,113 +322,4 @@ function reportOf(row: DeliveryRecord): InstanceReport {
     state: row.state,
     detail: row.detail,
   };
-}
-
-/** Claims a licence for the instance, then sends its token when the FortiGate answered. */
-async function claimFor(
-  ctx: DeliveryContext,
-  row: DeliveryRecord,
-  finish: Finish,
-  auditRow: AuditRow,
-  unreachable: string | undefined,
-  client?: FortiOsClient,
-): Promise<DeliveryStepResult> {
-  let claimed: ClaimOutcome;
-  try {
-    claimed = await claimLicense(ctx.deps, ctx.pool.name, row.instanceId, ctx.claimOptions);
-    row.serialNumber = claimed.serialNumber;
-    row.step = 'claimed';
-  } catch (error) {
-    return claimFailed(ctx, finish, error);
-  }
-  if (unreachable !== undefined || !client) {
-    return finish(
-      'pending',
-      `licence ${row.serialNumber} claimed; ${unreachable ?? 'FortiGate not reachable yet'}`,
-      true,
-      'unreachable',
-    );
-  }
-  return sendToken(ctx, row, finish, auditRow, client, claimed);
-}
-
-function claimFailed(ctx: DeliveryContext, finish: Finish, error: unknown): DeliveryStepResult {
-  const message = errorMessage(error);
-  if (error instanceof PoolAtMaxError) return finish('failed', `no licence: ${message}`, false, 'poolAtMax');
-  if (isTransient(error)) return finish('pending', `claim not made yet: ${message}`, true, 'claimBusy');
-  return finish('failed', `claim failed: ${message}`, false, 'claimFailed');
-}
-
-/**
- * Sends the claim's token with `vmlicense/download`: the one the claim just revealed or, for a claim of an
- * earlier sync, the one a repeat claim reads (same serial, its current token). The FortiGate reboots on
- * success; the next sync confirms.
- */
-async function sendToken(
-  ctx: DeliveryContext,
-  row: DeliveryRecord,
-  finish: Finish,
-  auditRow: AuditRow,
-  client: FortiOsClient,
-  claimed?: ClaimOutcome,
-): Promise<DeliveryStepResult> {
-  let token: string;
-  let serialNumber: string;
-  try {
-    const outcome =
-      claimed ?? (await claimLicense(ctx.deps, ctx.pool.name, row.instanceId, ctx.claimOptions));
-    token = outcome.token;
-    serialNumber = outcome.serialNumber;
-    row.serialNumber = serialNumber;
-  } catch (error) {
-    return claimFailed(ctx, finish, error);
-  }
-  try {
-    const download = await client.downloadVmLicense(token);
-    row.step = 'tokenSent';
-    row.tokenSentAt = ctx.now.toISOString();
-    if (download.outcome === 'alreadyUsed') {
-      auditRow(
-        'licenseDownload',
-        'succeeded',
-        'FortiGate answered "License Token is already used" (an earlier attempt whose answer was lost?); confirming',
-      );
-      return finish(
-        'pending',
-        `token of ${serialNumber} already used; waiting for the FortiGate to report ${serialNumber}`,
-        true,
-        'alreadyUsed',
-      );
-    }
-    auditRow(
-      'licenseDownload',
-      'succeeded',
-      `token of ${serialNumber} accepted by the FortiGate at ${row.privateIp}; it reboots`,
-    );
-    return finish('pending', `token of ${serialNumber} accepted; FortiGate rebooting`, true);
-  } catch (error) {
-    const failure = classifyFortiOsFailure(error);
-    const detail = redactSecrets(failure.detail, [token]);
-    if (isFortiOsError(error) && error.code === 'tokenRejected') {
-      auditRow('licenseDownload', 'failed', `FortiGate refused the token of ${serialNumber}`, detail);
-      return finish(
-        'failed',
-        `FortiGate refused the token of ${serialNumber}: ${detail}`,
-        false,
-        'tokenRejected',
-      );
-    }
-    if (isFortiOsError(error) && error.requestSent && failure.retrySoon) {
-      // The request may have reached it: it may be rebooting with the token. Confirm before sending again.
-      row.step = 'tokenSent';
-      row.tokenSentAt = ctx.now.toISOString();
-      return finish(
-        'pending',
-        `token of ${serialNumber} sent, no answer (${detail}); confirming next`,
-        true,
-        failure.code,
-      );
-    }
-    return finish(failure.retrySoon ? 'pending' : 'failed', detail, failure.retrySoon, failure.code);
-  }
 }

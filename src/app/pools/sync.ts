@@ -18,7 +18,8 @@
 import type { ScaleSetInstance } from '../../lib/azure/compute';
 import { errorMessage } from '../../lib/error-message';
 import type { Pool } from '../../lib/rules';
-import type { AuditEntry, ClaimRecord, DeliveryRecord } from '../../lib/state';
+import { mapWithConcurrency } from '../../lib/concurrency';
+import type { AuditEntry, DeliveryRecord } from '../../lib/state';
 import { InvalidRequestError } from '../errors';
 import type { ClaimOptions } from './claims';
 import {
@@ -36,25 +37,15 @@ import {
   readFortiGate,
   type FortiGateConnector,
 } from './fortigate-access';
-import { loadInventory } from './inventory';
 import { poolLeaseName } from './lease';
-import { syncMessage } from './message';
-import { planResize, targetSize } from './plan';
 import { auditBestEffort, resolvePool } from './records';
-import { releaseRow } from './release';
-import { applySteps } from './steps';
+import { releaseGone, resizeFor, scheduleRetry } from './sync-steps';
 
-/** Delays of the retry chain, by how often the slowest pending delivery was tried (seconds). */
-export const RETRY_DELAYS_SECONDS: readonly number[] = [20, 40, 60, 120, 300];
+export { RETRY_DELAYS_SECONDS } from './sync-steps';
 /** FortiGates contacted at once. */
 export const DELIVERY_CONCURRENCY = 32;
 /** Wall time after which a sync starts no more instances (the pool lease lasts 60 s). */
 export const SYNC_BUDGET_MS = 40_000;
-/**
- * A claim made over HTTP by an instance the set does not list yet is kept this long (as the sweep does):
- * listings can lag the VM that asks.
- */
-const UNLISTED_CLAIM_GRACE_MS = 10 * 60_000;
 
 /** The pool has no licence delivery configured, or the app has no Azure access. */
 export class DeliveryNotConfiguredError extends InvalidRequestError {
@@ -128,20 +119,6 @@ function serializer(): <T>(body: () => Promise<T>) => Promise<T> {
     tail = run.catch(() => undefined);
     return run;
   };
-}
-
-/** Maps with at most `limit` calls in flight, keeping order. */
-async function mapLimit<T, R>(items: readonly T[], limit: number, fn: (item: T) => Promise<R>): Promise<R[]> {
-  const out: R[] = new Array<R>(items.length);
-  let next = 0;
-  const worker = async (): Promise<void> => {
-    while (next < items.length) {
-      const index = next++;
-      out[index] = await fn(items[index]!);
-    }
-  };
-  await Promise.all(Array.from({ length: Math.min(limit, items.length) }, worker));
-  return out;
 }
 
 async function syncUnderLease(
@@ -259,7 +236,7 @@ async function syncUnderLease(
     (i) => !claimOf.has(i.name.toLowerCase()) && i.powerState === 'running' && i.privateIp !== undefined,
   );
   const readings = new Map<string, PriorReading>();
-  await mapLimit(unclaimed, limit, async (instance) => {
+  await mapWithConcurrency(unclaimed, limit, async (instance) => {
     let client;
     try {
       client = connector.client(instance.privateIp!, rowOf.get(instance.name.toLowerCase())?.fingerprint);
@@ -282,7 +259,9 @@ async function syncUnderLease(
       : isEvaluation(prior.reading);
   };
   const firstPass = unclaimed.filter((instance) => !willClaim(instance));
-  await mapLimit(firstPass, limit, (instance) => step(instance, readings.get(instance.name.toLowerCase())));
+  await mapWithConcurrency(firstPass, limit, (instance) =>
+    step(instance, readings.get(instance.name.toLowerCase())),
+  );
 
   if (options.adoptOnly) {
     // Adoption changes nothing for instances that hold a claim already.
@@ -308,7 +287,9 @@ async function syncUnderLease(
     const need = secondPass.filter((i) => !claimOf.has(i.name.toLowerCase()) && willClaim(i)).length;
     await resizeFor(deps, policy, pool, need, now, options.runId, actor, report);
   }
-  await mapLimit(secondPass, limit, (instance) => step(instance, readings.get(instance.name.toLowerCase())));
+  await mapWithConcurrency(secondPass, limit, (instance) =>
+    step(instance, readings.get(instance.name.toLowerCase())),
+  );
 
   const audit: AuditEntry[] = [];
   const writes: DeliveryRecord[] = [];
@@ -332,111 +313,6 @@ async function syncUnderLease(
   if (retryAttempts !== undefined && !options.adoptOnly)
     await scheduleRetry(deps, pool, options, now, wall, retryAttempts, report);
   return report;
-}
-
-/** Releases the claims of instances the scale set no longer lists (token regenerated, spare marked later). */
-async function releaseGone(
-  deps: PoolDeps,
-  pool: Pool,
-  claims: readonly ClaimRecord[],
-  live: ReadonlyMap<string, ScaleSetInstance>,
-  rowOf: ReadonlyMap<string, DeliveryRecord>,
-  now: Date,
-  options: SyncOptions,
-  actor: string,
-  report: SyncReport,
-): Promise<void> {
-  for (const claim of claims) {
-    if (live.has(claim.instanceId)) continue;
-    const age = now.getTime() - Date.parse(claim.renewedAt ?? claim.claimedAt);
-    if (!rowOf.has(claim.instanceId) && age < UNLISTED_CLAIM_GRACE_MS) continue;
-    try {
-      await releaseRow(deps, pool, claim, now, {
-        runId: options.runId,
-        actor,
-        regenerateToken: true,
-        notifyPool: false,
-        reason: 'instance deleted from the scale set',
-      });
-      await deps.store.deliveries.delete(pool.name, claim.instanceId);
-      report.instances.push({
-        instanceId: claim.instanceId,
-        serialNumber: claim.serialNumber,
-        state: 'released',
-        detail: 'instance gone from the scale set: claim released, token regenerated',
-      });
-    } catch (error) {
-      report.instances.push({
-        instanceId: claim.instanceId,
-        serialNumber: claim.serialNumber,
-        state: 'failed',
-        detail: `instance gone, release failed (claim kept, retried next sync): ${errorMessage(error)}`,
-      });
-    }
-  }
-}
-
-/**
- * Brings the pool to what its instances need: every claim, every FortiGate in use outside claims, plus `need`
- * new licences, within the bounds in force. Growth takes the cheapest members first and creates the rest in
- * one call; surplus spares are marked for release (stopped just before the next Pacific midnight).
- */
-async function resizeFor(
-  deps: PoolDeps,
-  policy: Awaited<ReturnType<typeof resolvePool>>['policy'],
-  pool: Pool,
-  need: number,
-  now: Date,
-  runId: string,
-  actor: string,
-  report: SyncReport,
-): Promise<void> {
-  const inventory = await loadInventory(deps, policy, pool, now);
-  const target = targetSize(inventory, { desired: inventory.claimed + inventory.inUse + need });
-  const steps = planResize(inventory, target);
-  if (steps.length === 0) return;
-  const applied = await applySteps(
-    deps,
-    inventory,
-    steps,
-    { runId, actor, reason: `licence delivery: ${need} instance(s) need a licence` },
-    now,
-  );
-  report.created.push(...applied.created);
-  for (const failure of applied.failed) report.warnings.push(`resize ${failure.step.kind}: ${failure.error}`);
-}
-
-/**
- * Sends the delayed `sync` that retries pending deliveries. One retry chain per pool: a sync started by
- * another trigger sends one only when no retry is already due within its delay.
- */
-async function scheduleRetry(
-  deps: PoolDeps,
-  pool: Pool,
-  options: SyncOptions,
-  now: Date,
-  wall: () => number,
-  attempts: number,
-  report: SyncReport,
-): Promise<void> {
-  const delays = options.retryDelaysSeconds ?? RETRY_DELAYS_SECONDS;
-  const delay = delays[Math.min(Math.max(attempts - 1, 0), delays.length - 1)] ?? 60;
-  try {
-    const fresh = await deps.store.events.remember(
-      `delivery-retry:${pool.name}`,
-      delay * 1000,
-      new Date(wall()),
-    );
-    if (!fresh && !options.retry) return;
-    await deps.store.queue.send(
-      syncMessage(pool.name, 'delivery', 'retry deliveries waiting for their FortiGates', now, true),
-      { delaySeconds: delay },
-    );
-    report.retryInSeconds = delay;
-  } catch (error) {
-    // The sweep syncs the pool anyway; a lost retry only delays the delivery.
-    report.warnings.push(`retry not scheduled: ${errorMessage(error)}`);
-  }
 }
 
 /** `pool adopt`: reads the unclaimed FortiGates and adopts the licensed ones, changing nothing else. */
