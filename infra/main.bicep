@@ -58,8 +58,33 @@ param fortiflexApiPassword string = ''
 @description('Optional: HMAC key for generic scale webhooks to store in Key Vault at deployment.')
 param webhookHmacKey string = ''
 
-@description('Optional: resource IDs of the FortiGate VM scale sets of the policy\'s pools (one per pool that names a scaleSet); the app gets Reader on each of them only. From azd: SCALE_SET_RESOURCE_IDS as a JSON array.')
+@description('Optional: resource IDs of the FortiGate VM scale sets of the policy\'s pools (one per pool that names a scaleSet). The app gets Reader on each, VM and network-interface read on their resource groups (Flexible instances, private IPs for licence delivery) and, with deliveryEvents, their resource-group events. From azd: SCALE_SET_RESOURCE_IDS as a JSON array.')
 param scaleSetResourceIds array = []
+
+@description('Licence delivery: subscribe the scaleSetEvents function to the scale sets\' resource-group events. The function must exist, so set this on a second provisioning after the first code deployment.')
+param deliveryEvents bool = false
+
+@description('Key Vault secret holding the FortiGates\' REST API key (the pools\' fortigate.apiKeySecret).')
+param fortigateApiKeySecretName string = 'fortigate-api-key'
+
+@secure()
+@description('Optional: FortiGate REST API key to store in Key Vault at deployment. Prefer `az keyvault secret set` (docs/bootstrap.md).')
+param fortigateApiKey string = ''
+
+@description('Optional VNet integration (to reach FortiGate private IPs): resource ID of an existing subnet delegated to Microsoft.App/environments; empty = none, unless appVnetName is set.')
+param appSubnetId string = ''
+
+@description('Optional VNet integration: name of an existing VNet in appVnetResourceGroup where a delegated subnet is created (appSubnetName, appSubnetPrefix); empty = none.')
+param appVnetName string = ''
+
+@description('Resource group of appVnetName.')
+param appVnetResourceGroup string = ''
+
+@description('Name of the subnet created in appVnetName (no underscores).')
+param appSubnetName string = 'snet-fortiflex-scaler'
+
+@description('Prefix of the subnet created in appVnetName, e.g. 10.0.250.0/26 (up to 40 addresses per app).')
+param appSubnetPrefix string = ''
 
 @description('Optional: object ID of a user or group granted Key Vault Secrets Officer on the vault, to write the FortiFlex credentials; empty = none.')
 param secretsOfficerPrincipalId string = ''
@@ -108,6 +133,11 @@ var tags = {
 }
 var appName = !empty(functionAppName) ? functionAppName : '${abbrs.webSitesFunctions}${resourceToken}'
 var deploymentContainerName = 'app-package-${take(appName, 32)}-${take(resourceToken, 7)}'
+// Resource groups of the pools' scale sets, each once (union keeps one of each value).
+var scaleSetGroups = union(
+  map(scaleSetResourceIds, id => toLower(join(take(split(id, '/'), 5), '/'))),
+  []
+)
 var hmacSecretName = !empty(webhookHmacSecretName)
   ? webhookHmacSecretName
   : (!empty(webhookHmacKey) ? 'webhook-hmac-key' : '')
@@ -267,6 +297,30 @@ module scaleSetReaders './modules/scale-set-reader.bicep' = [
   }
 ]
 
+module fortigateSecret './modules/fortigate-secret.bicep' = {
+  name: 'fortigateSecret'
+  scope: rg
+  params: {
+    vaultName: vault.outputs.name
+    secretName: fortigateApiKeySecretName
+    apiKey: fortigateApiKey
+  }
+}
+
+module instanceReaderRole './modules/instance-reader-role.bicep' = if (!empty(scaleSetResourceIds)) {
+  name: 'instanceReaderRole'
+}
+
+module appSubnet './modules/app-subnet.bicep' = if (!empty(appVnetName)) {
+  name: 'appSubnet'
+  scope: resourceGroup(!empty(appVnetResourceGroup) ? appVnetResourceGroup : rg.name)
+  params: {
+    vnetName: appVnetName
+    subnetName: appSubnetName
+    addressPrefix: appSubnetPrefix
+  }
+}
+
 module api './modules/api.bicep' = {
   name: 'api'
   scope: rg
@@ -281,6 +335,7 @@ module api './modules/api.bicep' = {
     identityClientId: identity.outputs.clientId
     appInsightsConnectionString: appInsights.outputs.connectionString
     maximumInstanceCount: maximumInstanceCount
+    virtualNetworkSubnetId: !empty(appVnetName) ? appSubnet!.outputs.subnetId : appSubnetId
     // The site module merges these into the app's current settings, so a setting left out would keep its
     // old value: optional ones are always written, empty when unset (the app treats empty as unset).
     appSettings: {
@@ -314,6 +369,20 @@ module monitoring './modules/monitoring.bicep' = {
     alertsEnabled: alertsEnabled
   }
 }
+
+// Instance read and (optionally) resource-group events for licence delivery, per scale-set resource group.
+module delivery './modules/delivery.bicep' = [
+  for group in scaleSetGroups: {
+    name: 'delivery-${uniqueString(group)}'
+    scope: resourceGroup(split(group, '/')[2], split(group, '/')[4])
+    params: {
+      principalId: identity.outputs.principalId
+      instanceReaderRoleId: instanceReaderRole!.outputs.roleId
+      functionAppId: api.outputs.resourceId
+      subscribeEvents: deliveryEvents
+    }
+  }
+]
 
 output AZURE_LOCATION string = location
 output AZURE_TENANT_ID string = tenant().tenantId

@@ -25,6 +25,9 @@ param maximumInstanceCount int = 40
 ])
 param instanceMemoryMB int = 2048
 
+@description('Subnet for VNet integration (delegated to Microsoft.App/environments), so the app reaches FortiGate private IPs; empty = none.')
+param virtualNetworkSubnetId string = ''
+
 @description('App settings of the scaler itself (DESIGN §7); merged with the host and telemetry settings below.')
 param appSettings object
 
@@ -81,8 +84,9 @@ module site 'br/public:avm/res/web/site:0.15.1' = {
         version: '22'
       }
     }
-    // Only minTlsVersion: Flex Consumption must not set alwaysOn or ftpsState (ARM rejects FtpsState for Flex
-    // sites), and this object replaces the module's defaults (alwaysOn: true, ftpsState: 'FtpsOnly').
+    // Only minTlsVersion in siteConfig: Flex Consumption must not set alwaysOn or ftpsState (ARM rejects
+    // FtpsState for Flex sites), and this object replaces the module's defaults (alwaysOn: true, ftpsState).
+    virtualNetworkSubnetId: !empty(virtualNetworkSubnetId) ? virtualNetworkSubnetId : null
     siteConfig: {
       minTlsVersion: '1.2'
     }

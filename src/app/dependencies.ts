@@ -16,6 +16,7 @@ import type { StateStore } from '../lib/state';
 import type { SecretReader } from '../lib/secrets';
 import type { Policy } from '../lib/rules';
 import type { ScaleSetLister } from '../lib/azure/scale-set-lister';
+import type { ComputeClient } from '../lib/azure/compute';
 import type { PoolHints } from './pools/hints';
 import type { PoolLeases } from './pools/lease';
 import type { RateSource } from './reconcile/rates';
@@ -42,6 +43,10 @@ export interface AppDependencies {
   leases: PoolLeases;
   /** The webhook HMAC key (Key Vault secret or `WEBHOOK_HMAC_KEY`); undefined when not configured. */
   webhookHmacKey(): Promise<string | undefined>;
+  /** Scale-set instances for licence delivery; present with a managed identity or a simulator's ARM token. */
+  compute?: Pick<ComputeClient, 'listScaleSetInstances'>;
+  /** A FortiGate secret the pools name (Key Vault, or `FORTIGATE_API_KEY` for the API key without a vault). */
+  fortigateSecret(name: string, use: 'apiKey' | 'ca'): Promise<string | undefined>;
 }
 
 /** Pieces a test (or the CLI) supplies instead of building them from the environment. */
@@ -64,6 +69,8 @@ export interface AppDependencyOverrides {
   rates?: RateSource;
   /** Waits of the pool leases (tests shorten them). */
   sleep?: (ms: number) => Promise<void>;
+  /** Compute adapter; by default one over ARM when a managed identity or an ARM simulator token is set. */
+  compute?: Pick<ComputeClient, 'listScaleSetInstances'>;
 }
 
 /**
@@ -181,6 +188,27 @@ export async function createAppDependencies(
     scaleSets = (await import('../lib/azure/scale-set-lister.js')).createAzureScaleSetLister();
   }
 
+  // Licence delivery lists scale-set instances through ARM: the app's identity, or a simulator's token.
+  let compute = overrides.compute;
+  if (!compute && !overrides.client && (settings.managedIdentity || settings.armToken)) {
+    const [{ createComputeClient }, { createArmCredential }] = await Promise.all([
+      import('../lib/azure/compute.js'),
+      import('../lib/azure/credential.js'),
+    ]);
+    compute = createComputeClient({
+      credential: createArmCredential({
+        ...(settings.armEndpoint !== undefined && { endpoint: settings.armEndpoint }),
+        ...(settings.armToken !== undefined && { staticToken: settings.armToken.reveal() }),
+      }),
+      ...(settings.armEndpoint !== undefined && { endpoint: settings.armEndpoint }),
+    });
+  }
+  const fortigateSecrets = secrets;
+  const fortigateSecret = async (name: string, use: 'apiKey' | 'ca'): Promise<string | undefined> => {
+    if (fortigateSecrets) return fortigateSecrets.get(name);
+    return use === 'apiKey' ? settings.fortigateApiKey?.reveal() : undefined;
+  };
+
   const [{ createRateSource }, { PoolHints }, { PoolLeases }, { resolveHmacKey }] = await Promise.all([
     import('./reconcile/rates.js'),
     import('./pools/hints.js'),
@@ -200,6 +228,8 @@ export async function createAppDependencies(
     hints: new PoolHints(),
     leases: new PoolLeases(store, overrides.sleep ? { sleep: overrides.sleep } : {}),
     webhookHmacKey: () => resolveHmacKey({ settings, secrets: webhookSecrets }),
+    fortigateSecret,
+    ...(compute ? { compute } : {}),
     ...(secrets ? { secrets } : {}),
     ...(scaleSets ? { scaleSets } : {}),
   };

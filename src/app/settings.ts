@@ -28,6 +28,12 @@ export interface Settings extends ClientSettings {
   webhookHmacKey?: SecretValue;
   /** True when the app runs with an Azure managed identity (the platform sets `IDENTITY_ENDPOINT`). */
   managedIdentity: boolean;
+  /** Without Key Vault: the FortiOS REST API key of the pools' FortiGates (`FORTIGATE_API_KEY`, local runs). */
+  fortigateApiKey?: SecretValue;
+  /** ARM endpoint (`AZURE_RESOURCE_MANAGER_ENDPOINT`); unset = the public cloud. */
+  armEndpoint?: string;
+  /** Static ARM bearer token for loopback endpoints only (`AZURE_RESOURCE_MANAGER_TOKEN`, simulators). */
+  armToken?: SecretValue;
 }
 
 /** Settings for commands that may run without state storage (the CLI's API and planning commands). */
@@ -71,6 +77,9 @@ export const SETTING_NAMES: readonly string[] = Object.freeze([
   ...STORAGE_IDENTITY_SETTINGS,
   'WEBHOOK_HMAC_SECRET',
   'WEBHOOK_HMAC_KEY',
+  'FORTIGATE_API_KEY',
+  'AZURE_RESOURCE_MANAGER_ENDPOINT',
+  'AZURE_RESOURCE_MANAGER_TOKEN',
 ]);
 
 /** Set by the Functions platform, never by the user; read to tell whether a managed identity exists. */
@@ -83,6 +92,8 @@ const SECRET_SETTINGS = new Set([
   'AzureWebJobsStorage',
   'WEBHOOK_HMAC_SECRET',
   'WEBHOOK_HMAC_KEY',
+  'FORTIGATE_API_KEY',
+  'AZURE_RESOURCE_MANAGER_TOKEN',
 ]);
 
 /** One bad setting. */
@@ -290,6 +301,12 @@ function readSettings(env: NodeJS.ProcessEnv, storageRequired: boolean): Readonl
     bad('WEBHOOK_HMAC_SECRET', webhookHmacSecret, secretNameForm);
   }
 
+  const fortigateApiKey = get('FORTIGATE_API_KEY');
+  if (fortigateApiKey !== undefined && !/^[\x21-\x7e]+$/.test(fortigateApiKey)) {
+    bad('FORTIGATE_API_KEY', fortigateApiKey, 'a FortiOS REST API key (printable characters, no spaces)');
+  }
+  const arm = readArm(get, issues);
+
   if (issues.length > 0) throw new SettingsError(issues);
 
   const settings: CliSettings = {
@@ -308,8 +325,54 @@ function readSettings(env: NodeJS.ProcessEnv, storageRequired: boolean): Readonl
     ...(webhookHmacSecret !== undefined && { webhookHmacSecret }),
     ...(webhookHmacKey !== undefined && { webhookHmacKey: new SecretValue(webhookHmacKey) }),
     managedIdentity: read(env, PLATFORM_IDENTITY_SETTING) !== undefined,
+    ...(fortigateApiKey !== undefined && { fortigateApiKey: new SecretValue(fortigateApiKey) }),
+    ...arm,
   };
   return Object.freeze(settings);
+}
+
+/**
+ * The ARM endpoint (https only: the SDK sends bearer tokens over TLS alone) and the static token, which is
+ * accepted only for a loopback endpoint so a stray setting never sends a hand-made token to Azure.
+ */
+function readArm(
+  get: (name: string) => string | undefined,
+  issues: SettingIssue[],
+): Pick<Settings, 'armEndpoint' | 'armToken'> {
+  const endpoint = get('AZURE_RESOURCE_MANAGER_ENDPOINT');
+  const token = get('AZURE_RESOURCE_MANAGER_TOKEN');
+  let host: string | undefined;
+  if (endpoint !== undefined) {
+    let url: URL | undefined;
+    try {
+      url = new URL(endpoint);
+    } catch {
+      url = undefined;
+    }
+    if (!url || url.protocol !== 'https:' || (url.pathname !== '/' && url.pathname !== '')) {
+      issues.push({
+        setting: 'AZURE_RESOURCE_MANAGER_ENDPOINT',
+        message: `${JSON.stringify(endpoint.slice(0, 200))} — expected https://host[:port] (HTTPS, no path), e.g. https://management.azure.com`,
+      });
+    } else host = url.hostname;
+  }
+  if (token !== undefined && endpoint === undefined) {
+    issues.push({
+      setting: 'AZURE_RESOURCE_MANAGER_TOKEN',
+      message:
+        'set without AZURE_RESOURCE_MANAGER_ENDPOINT — expected it only together with a loopback endpoint',
+    });
+  } else if (token !== undefined && host !== undefined && !isLoopbackHost(host)) {
+    issues.push({
+      setting: 'AZURE_RESOURCE_MANAGER_TOKEN',
+      message:
+        'accepted only when AZURE_RESOURCE_MANAGER_ENDPOINT is a loopback address (a simulator); unset it to use the managed identity',
+    });
+  }
+  return {
+    ...(endpoint !== undefined && { armEndpoint: endpoint }),
+    ...(token !== undefined && { armToken: new SecretValue(token) }),
+  };
 }
 
 function readStorage(

@@ -15,6 +15,7 @@ import { register as registerDemo } from './commands/demo';
 import { register as registerPool } from './commands/pool';
 import { register as registerValidate } from './commands/validate';
 import { register as registerStatus } from './commands/status';
+import { register as registerPoolDelivery } from './commands/pool-delivery';
 
 /** A module that adds its commands to the root program. */
 export type CommandRegistrar = (program: Command, io: CliIo) => void;
@@ -30,6 +31,7 @@ const registrars: CommandRegistrar[] = [
   registerPool,
   registerValidate,
   registerStatus,
+  registerPoolDelivery,
 ];
 
 /** Builds the root program with every command family registered, writing through `io`. */

@@ -1,5 +1,6 @@
 /**
- * Queue trigger on `scaler-work`: applies one scale or settle message to its pool under the pool lease.
+ * Queue trigger on `scaler-work`: applies one scale, settle or sync message to its pool under the pool lease
+ * (a sync is the pool's licence delivery; a scale message of a pool with delivery kicks one too).
  * A busy lease, an unknown pool or a storage failure throws, so the host retries the message
  * (`maxDequeueCount`, default 5) and then moves it to `scaler-work-poison`; on that final attempt the reason
  * is written to the audit first. Failures of single license actions are audited by the use case and do not
@@ -22,12 +23,12 @@ export function createPoolWorker(
     const dequeueCount = Number(context.triggerMetadata?.dequeueCount ?? 1);
     const finalAttempt = dequeueCount >= (options.maxDequeueCount ?? MAX_DEQUEUE_COUNT);
     const [
-      { applyScaleMessage },
+      { applyWorkMessage },
       { parseScaleMessage, InvalidScaleMessageError },
       { auditBestEffort },
       telemetry,
     ] = await Promise.all([
-      import('../app/pools/worker.js'),
+      import('../app/pools/work.js'),
       import('../app/pools/message.js'),
       import('../app/pools/records.js'),
       import('../app/telemetry.js'),
@@ -37,11 +38,25 @@ export function createPoolWorker(
     try {
       const parsed = parseScaleMessage(message);
       summary = { pool: parsed.pool, kind: parsed.kind, source: parsed.source };
-      const outcome = await applyScaleMessage(deps, parsed, {
+      const work = await applyWorkMessage(deps, parsed, {
         runId: context.invocationId,
         actor: 'scale',
         ...(options.leaseWaitMs !== undefined ? { leaseWaitMs: options.leaseWaitMs } : {}),
       });
+      if (work.sync) {
+        const counts = new Map<string, number>();
+        for (const instance of work.sync.instances)
+          counts.set(instance.state, (counts.get(instance.state) ?? 0) + 1);
+        context.log(
+          `pool ${work.sync.pool}: delivery ${[...counts].map(([state, n]) => `${n} ${state}`).join(', ') || 'no instances'}` +
+            (work.sync.error ? `; ${work.sync.error}` : '') +
+            (work.sync.retryInSeconds !== undefined ? `; retry in ${work.sync.retryInSeconds} s` : ''),
+        );
+        for (const warning of work.sync.warnings) context.warn(`pool ${work.sync.pool}: ${warning}`);
+      }
+      if (work.syncSkipped) context.log(`pool ${parsed.pool}: sync skipped: ${work.syncSkipped}`);
+      const outcome = work.scale;
+      if (!outcome) return;
       context.log(
         `pool ${outcome.pool}: size ${outcome.before} -> ${outcome.after} (target ${outcome.target}, ` +
           `bounds ${outcome.bounds.min}..${outcome.bounds.max}), ${outcome.applied.length} steps, ` +

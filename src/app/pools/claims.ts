@@ -102,6 +102,11 @@ export interface ClaimOptions {
   leaseWaitMs?: number;
   /** Longest wait for another attempt of the same instance to complete its claim (default 3 s). */
   repeatWaitMs?: number;
+  /**
+   * For a caller that already holds the pool lease (the pool sync): runs the lease path through this instead
+   * of taking the lease again, which would wait for itself. It must run one body at a time.
+   */
+  underHeldLease?: <T>(body: () => Promise<T>) => Promise<T>;
 }
 
 /** Serials a claim tries outside the lease before it queues for it. */
@@ -177,7 +182,8 @@ function claimUnderLease(
   instanceId: string,
   options: ClaimOptions,
 ): Promise<ClaimOutcome> {
-  return deps.leases.withLease(
+  const leases = options.underHeldLease ? heldLease(options.underHeldLease) : deps.leases;
+  return leases.withLease(
     poolLeaseName(pool.name),
     async () => {
       const [again, fresh] = await Promise.all([
@@ -227,6 +233,11 @@ function claimUnderLease(
     },
     { waitMs: options.leaseWaitMs ?? 20_000 },
   );
+}
+
+/** The lease of a caller that holds it already, as `PoolLeases.withLease` is called. */
+function heldLease(run: <T>(body: () => Promise<T>) => Promise<T>): Pick<PoolDeps['leases'], 'withLease'> {
+  return { withLease: (_name, body) => run(body) };
 }
 
 function knowsClaim(inventory: PoolInventory, instanceId: string): boolean {

@@ -4,6 +4,7 @@
  */
 import type { FortiFlexClient } from '../../lib/fortiflex';
 import type { ScaleSetLister } from '../../lib/azure/scale-set-lister';
+import type { ComputeClient } from '../../lib/azure/compute';
 import type { Policy } from '../../lib/rules';
 import type { StateStore } from '../../lib/state';
 import type { PoolHints } from './hints';
@@ -39,4 +40,11 @@ export interface PoolDeps {
   webhookHmacKey?: () => Promise<string | undefined>;
   /** Scale-set instance lister for the claim sweep; absent = claims expire by `claimTtlMinutes` only. */
   scaleSets?: ScaleSetLister;
+  /** Scale-set instances with power state and private IP, for licence delivery (pools with `fortigate`). */
+  compute?: Pick<ComputeClient, 'listScaleSetInstances'>;
+  /**
+   * A secret the pools' FortiGate access names (`apiKeySecret`, `tls.caSecret`): from Key Vault, or for the
+   * API key without a vault the setting `FORTIGATE_API_KEY`. Undefined when it is not configured.
+   */
+  fortigateSecret?: (name: string, use: 'apiKey' | 'ca') => Promise<string | undefined>;
 }

@@ -13,14 +13,26 @@ export const SCALE_QUEUE = 'scaler-work';
 export const MAX_DESIRED = 1000;
 
 /** Where a scale request came from. */
-export type ScaleSource = 'alert' | 'autoscale' | 'generic' | 'cli' | 'release' | 'sweep';
+export type ScaleSource =
+  | 'alert'
+  | 'autoscale'
+  | 'generic'
+  | 'cli'
+  | 'release'
+  | 'sweep'
+  /** A scale-set resource event (Event Grid). */
+  | 'event'
+  /** A delivery waiting for a FortiGate to boot (a delayed retry). */
+  | 'delivery';
 
 /** A requested capacity change: an absolute size or a relative step. */
 export type CapacityChange = { desired: number } | { delta: number };
 
 /**
  * A `scaler-work` message (JSON). `scale` changes the pool's size then settles it; `settle` only runs due
- * releases and enforces the bounds in force (sent after a claim is released).
+ * releases and enforces the bounds in force (sent after a claim is released); `sync` runs the pool's
+ * licence delivery (`sync.ts`: discover, license, confirm, adopt, release), sent by Event Grid events and,
+ * delayed by a visibility timeout, as the retry of deliveries whose FortiGate is not reachable yet.
  */
 export type ScaleMessage =
   | {
@@ -33,9 +45,28 @@ export type ScaleMessage =
       eventKey?: string;
       receivedAt: string;
     }
-  | { v: 1; kind: 'settle'; pool: string; source: ScaleSource; reason: string; receivedAt: string };
+  | { v: 1; kind: 'settle'; pool: string; source: ScaleSource; reason: string; receivedAt: string }
+  | {
+      v: 1;
+      kind: 'sync';
+      pool: string;
+      source: ScaleSource;
+      reason: string;
+      receivedAt: string;
+      /** Part of the delivery retry chain: the sync it runs may schedule the next retry. */
+      retry?: boolean;
+    };
 
-const sourceSchema = z.enum(['alert', 'autoscale', 'generic', 'cli', 'release', 'sweep']);
+const sourceSchema = z.enum([
+  'alert',
+  'autoscale',
+  'generic',
+  'cli',
+  'release',
+  'sweep',
+  'event',
+  'delivery',
+]);
 const messageSchema = z.discriminatedUnion('kind', [
   z.object({
     v: z.literal(1),
@@ -57,6 +88,15 @@ const messageSchema = z.discriminatedUnion('kind', [
     source: sourceSchema,
     reason: z.string().max(500),
     receivedAt: z.string().max(100),
+  }),
+  z.object({
+    v: z.literal(1),
+    kind: z.literal('sync'),
+    pool: z.string().min(1).max(200),
+    source: sourceSchema,
+    reason: z.string().max(500),
+    receivedAt: z.string().max(100),
+    retry: z.boolean().optional(),
   }),
 ]);
 
@@ -90,4 +130,23 @@ export function parseScaleMessage(value: unknown): ScaleMessage {
 /** A `settle` message for `pool`: run due releases and enforce the bounds in force. */
 export function settleMessage(pool: string, source: ScaleSource, reason: string, now: Date): ScaleMessage {
   return { v: 1, kind: 'settle', pool, source, reason, receivedAt: now.toISOString() };
+}
+
+/** A `sync` message for `pool`: run its licence delivery (`retry` for the delayed retry chain). */
+export function syncMessage(
+  pool: string,
+  source: ScaleSource,
+  reason: string,
+  now: Date,
+  retry = false,
+): ScaleMessage {
+  return {
+    v: 1,
+    kind: 'sync',
+    pool,
+    source,
+    reason: reason.slice(0, 500),
+    receivedAt: now.toISOString(),
+    ...(retry && { retry }),
+  };
 }

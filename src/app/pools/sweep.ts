@@ -24,6 +24,7 @@ import { isStaleIncomplete } from './claim-attempt';
 import type { PoolDeps } from './deps';
 import { PoolBusyError } from './lease';
 import { releaseRow } from './release';
+import { syncPool, type SyncReport } from './sync';
 import { settlePool, type ScaleOutcome } from './worker';
 
 /** Claims younger than this are kept even if the scale set does not list the VM yet. */
@@ -44,6 +45,8 @@ export interface PoolSweepReport {
   claims: ClaimSweepReport[];
   /** `busy`: the pool's lease was held by another run, which settles it anyway. */
   pools: (ScaleOutcome | { pool: string; error: string; busy?: boolean })[];
+  /** Licence delivery syncs of pools with `fortigate` (the safety net of the other triggers). */
+  deliveries?: (SyncReport | { pool: string; error: string })[];
   /** Expired dedupe keys and release memory deleted (undefined when the purge failed). */
   eventsPurged?: number;
   purgeError?: string;
@@ -174,6 +177,7 @@ export async function sweepPools(
 ): Promise<PoolSweepReport> {
   const policy = options.policy ?? (await deps.loadPolicy());
   const runId = options.runId ?? `sweep-${now.toISOString()}`;
+  const deliveries = await syncDeliveries(deps, policy, now, runId);
   const releasing = new Set<string>();
   const claims = await releaseGoneClaims(deps, now, { policy, runId }, releasing);
   const pools: PoolSweepReport['pools'] = [];
@@ -204,5 +208,31 @@ export async function sweepPools(
     (eventsPurged) => ({ eventsPurged }),
     (error: unknown) => ({ purgeError: errorMessage(error) }),
   );
-  return { claims, pools, ...purge };
+  return { claims, pools, ...(deliveries.length > 0 && { deliveries }), ...purge };
+}
+
+/** Syncs every pool with licence delivery; a pool whose lease is busy is skipped (its holder syncs it). */
+async function syncDeliveries(
+  deps: PoolDeps,
+  policy: Policy,
+  now: Date,
+  runId: string,
+): Promise<NonNullable<PoolSweepReport['deliveries']>> {
+  const out: NonNullable<PoolSweepReport['deliveries']> = [];
+  if (!deps.compute) return out;
+  for (const pool of policy.pools) {
+    if (!pool.fortigate || !pool.scaleSet) continue;
+    try {
+      out.push(
+        await syncPool({ ...deps, now: () => now, loadPolicy: () => policy }, pool.name, {
+          runId,
+          actor: 'sweep',
+          leaseWaitMs: 0,
+        }),
+      );
+    } catch (error) {
+      out.push({ pool: pool.name, error: errorMessage(error) });
+    }
+  }
+  return out;
 }

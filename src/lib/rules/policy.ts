@@ -251,6 +251,13 @@ function crossFieldIssues(input: unknown): PolicyIssue[] {
         });
       }
       checkScope(pool, ['pools', index]);
+      if (pool['fortigate'] !== undefined && !isRecord(pool['scaleSet'])) {
+        out.push({
+          path: formatPath(['pools', index, 'fortigate']),
+          message:
+            'needs the scale set whose FortiGates it licenses; expected scaleSet: { resourceId: "/subscriptions/<id>/resourceGroups/<rg>/providers/Microsoft.Compute/virtualMachineScaleSets/<name>" }',
+        });
+      }
     });
   }
   checkUnique(pools, 'pools');

@@ -220,6 +220,41 @@ const capacitySchema = z
     }
   });
 
+const secretName = (example: string) =>
+  z.string({ error: `expected a Key Vault secret name, e.g. "${example}"` }).regex(/^[0-9A-Za-z-]{1,127}$/, {
+    error: `invalid secret name; expected 1-127 letters, digits and dashes, e.g. "${example}"`,
+  });
+
+/** How the app reaches the FortiGates of a pool to deliver and confirm licences (docs/architecture.md §"Licence delivery"). */
+const fortigateSchema = z
+  .strictObject({
+    apiKeySecret: secretName('fortigate-api-key').default('fortigate-api-key'),
+    port: z
+      .number({ error: 'expected a TCP port, e.g. 443' })
+      .int({ error: 'expected a TCP port, e.g. 443' })
+      .min(1, { error: 'expected a TCP port 1..65535, e.g. 443' })
+      .max(65535, { error: 'expected a TCP port 1..65535, e.g. 443' })
+      .default(443),
+    protocol: z
+      .enum(['https', 'http'], { error: 'expected "https" (or "http", for loopback addresses only)' })
+      .default('https'),
+    tls: z
+      .union([z.enum(['tofu', 'insecure']), z.strictObject({ caSecret: secretName('fortigate-ca') })], {
+        error: 'expected "tofu", "insecure" or { caSecret: NAME }',
+      })
+      .default('tofu'),
+    deliveryTimeoutMinutes: z
+      .number({ error: 'expected minutes (a whole number), e.g. 30' })
+      .int({ error: 'expected minutes (a whole number), e.g. 30' })
+      .min(1, { error: 'expected minutes from 1 to 1440, e.g. 30' })
+      .max(1440, { error: 'expected minutes from 1 to 1440, e.g. 30' })
+      .default(30),
+  })
+  .meta({
+    description:
+      'Deliver licence tokens to new FortiGates over the FortiOS REST API and adopt running ones; needs scaleSet.',
+  });
+
 const poolSchema = z.strictObject({
   name: name('pool', 'vmss-fgt'),
   configId,
@@ -244,6 +279,7 @@ const poolSchema = z.strictObject({
     .prefault({}),
   scaleSet: z.strictObject({ resourceId: z.string().min(1) }).optional(),
   claimTtlMinutes: z.number().int().positive().optional(),
+  fortigate: fortigateSchema.optional(),
 });
 
 /** The policy file schema (input: what users write; output: with defaults applied). */

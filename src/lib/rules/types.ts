@@ -107,6 +107,21 @@ export interface Pool {
   triggers: { alertRules: string[]; autoscaleResourceIds: string[] };
   scaleSet?: { resourceId: string };
   claimTtlMinutes?: number;
+  /** Licence delivery to the scale set's FortiGates; absent = claims by HTTP only. */
+  fortigate?: FortiGateAccess;
+}
+
+/** How the app reaches a pool's FortiGates over the FortiOS REST API (pool key `fortigate`). */
+export interface FortiGateAccess {
+  /** Key Vault secret with the REST API key (locally the setting `FORTIGATE_API_KEY`). */
+  apiKeySecret: string;
+  port: number;
+  /** `http` only for loopback addresses (tests). */
+  protocol: 'https' | 'http';
+  /** `tofu` pins each FortiGate's certificate on first contact; `insecure` checks nothing (flagged in status). */
+  tls: 'tofu' | 'insecure' | { caSecret: string };
+  /** A delivery not confirmed within this many minutes is reported as failed (its claim stays). */
+  deliveryTimeoutMinutes: number;
 }
 
 /** Safety limits. */

@@ -6,6 +6,7 @@ import type { TokenCredential } from '@azure/identity';
 import { auditStore } from './audit';
 import { claimsStore } from './claims';
 import { createStorageClients } from './clients';
+import { deliveriesStore } from './deliveries';
 import { eventsStore } from './events';
 import { intentsStore } from './intents';
 import { once } from './keys';
@@ -30,6 +31,7 @@ export const STATE_NAMES = Object.freeze({
   tokenContainer: 'scaler-tokens',
   workQueue: 'scaler-work',
   poisonQueue: 'scaler-work-poison',
+  deliveries: 'deliveries',
 });
 
 /** Options for {@link createStateStore}. */
@@ -70,6 +72,7 @@ export async function createStateStore(
   const work = clients.queue(`${prefix}${STATE_NAMES.workQueue}`);
   const poison = clients.queue(`${prefix}${STATE_NAMES.poisonQueue}`);
   const ensureQueues = once(() => Promise.all([work.createIfNotExists(), poison.createIfNotExists()]));
+  const deliveries = table(STATE_NAMES.deliveries);
 
   return {
     records: recordsStore(records.client, records.ensure),
@@ -82,6 +85,7 @@ export async function createStateStore(
       once(() => container.createIfNotExists()),
     ),
     queue: queueStore(work, poison, ensureQueues),
+    deliveries: deliveriesStore(deliveries.client, deliveries.ensure),
   };
 }
 

@@ -233,6 +233,55 @@ export interface StateStore {
     ): Promise<QueueMessage[]>;
     delete(message: QueueMessage, options?: { poison?: boolean }): Promise<void>;
   };
+  deliveries: {
+    get(pool: string, instanceId: string): Promise<DeliveryRecord | undefined>;
+    /** Every delivery of the pool, by instance id. */
+    list(pool: string): Promise<DeliveryRecord[]>;
+    /** Unconditional replace (rows change only under the pool lease). */
+    upsert(record: DeliveryRecord): Promise<void>;
+    /** {@link upsert} for many rows, in entity-group transactions of up to 100 per pool. */
+    upsertMany(records: readonly DeliveryRecord[]): Promise<void>;
+    /** False when there was no row. */
+    delete(pool: string, instanceId: string): Promise<boolean>;
+  };
+}
+
+/** Where the delivery to one instance stands (docs/architecture.md §"Licence delivery"). */
+export type DeliveryState = 'pending' | 'licensed' | 'adopted' | 'failed';
+
+/** The last step of a delivery that is known to have happened. */
+export type DeliveryStep = 'discovered' | 'claimed' | 'tokenSent' | 'confirmed';
+
+/** The licence delivery to one scale-set instance (table `deliveries`, PK pool, RK instance). No secrets. */
+export interface DeliveryRecord {
+  pool: string;
+  /** The VM name, lower case (the claim's instance id). */
+  instanceId: string;
+  /** ARM id of the instance. */
+  vmId?: string;
+  privateIp?: string;
+  state: DeliveryState;
+  step: DeliveryStep;
+  /** The claimed (or adopted) entitlement. */
+  serialNumber?: string;
+  /** The serial the FortiGate last reported. */
+  reportedSerial?: string;
+  /** When the scaler first saw the instance (the delivery bound counts from here). */
+  firstSeenAt: string;
+  updatedAt: string;
+  tokenSentAt?: string;
+  attempts: number;
+  /** One line: what happened last, or why it failed. */
+  detail: string;
+  /** `FortiOsError` code or the scaler's reason (`serialMismatch`, `timeout`, …) of the last failure. */
+  errorCode?: string;
+  /** TOFU: the pinned certificate fingerprint of this FortiGate. */
+  fingerprint?: string;
+  /** The certificate check in force: `tofu`, `ca`, `insecure` or `none` (plain HTTP, loopback only). */
+  tls?: string;
+  /** Set once the delivery bound passed without a confirmation (reported once). */
+  timedOut?: boolean;
+  etag?: string;
 }
 
 /** A conditional write lost (409 already exists, 412 ETag mismatch) or a lease was lost. */

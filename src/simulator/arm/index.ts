@@ -87,7 +87,11 @@ export interface ArmSimulatorHandle {
   addInstances(
     scaleSet: string,
     count: number,
-    options?: { powerState?: 'running' | 'stopped' | 'deallocated' },
+    options?: {
+      powerState?: 'running' | 'stopped' | 'deallocated';
+      /** One private IP per new instance (e.g. the addresses of simulated FortiGates); default from the set's range. */
+      privateIps?: readonly string[];
+    },
   ): MachineView[];
   /** Scale-in: removes instances (names or ids) from a scale set. */
   removeInstances(scaleSet: string, instances: readonly string[]): void;
@@ -248,11 +252,19 @@ export async function startArmSimulator(
     addInstances: (ref, count, opts = {}) => {
       if (!Number.isInteger(count) || count < 1)
         throw new Error(`addInstances: ${count} is not valid; expected an integer >= 1`);
+      const { privateIps, ...common } = opts;
+      if (privateIps !== undefined && privateIps.length !== count)
+        throw new Error(
+          `addInstances: ${privateIps.length} privateIps for ${count} instances; expected one each`,
+        );
       const set = world.resolveScaleSet(ref);
       return world
         .addInstances(
           set,
-          Array.from({ length: count }, () => ({ ...opts })),
+          Array.from({ length: count }, (_, i) => ({
+            ...common,
+            ...(privateIps && { privateIp: privateIps[i] }),
+          })),
         )
         .map(view);
     },

@@ -42,6 +42,8 @@ export interface ApiDeps {
   log(entry: FortiGateLogEntry): void;
   /** A token was accepted; called once the answer has been sent (or the client has gone). */
   licenseAccepted(): void;
+  /** Wall-clock milliseconds to wait before handling a request (simulated network and API latency). */
+  latencyMs: number;
 }
 
 interface Answer {
@@ -237,6 +239,7 @@ export function createApiHandler(deps: ApiDeps): (req: IncomingMessage, res: Ser
       : url.pathname.replace(/^\/+/, '');
     const method = req.method ?? 'GET';
     const text = await readBody(req);
+    if (deps.latencyMs > 0) await new Promise((resolve) => setTimeout(resolve, deps.latencyMs));
     if (deps.unanswering()) {
       deps.hold(res);
       return;

@@ -120,6 +120,7 @@ export class SimFortiGate implements FortiGateHandle {
       },
       log: (entry) => this.entries.push(entry),
       licenseAccepted: () => void this.rebootFor(this.rebootMs),
+      latencyMs: checkMs(options.latencyMs ?? 0, 'latencyMs'),
     });
     this.server = keyPair ? https.createServer(keyPair, handler) : http.createServer(handler);
     // Raw sockets, TLS handshakes included, so going down can cut every one of them.

@@ -114,6 +114,8 @@ export interface FortiGateOptions {
   readOnly?: boolean;
   /** Unreachable periods after start. */
   outages?: readonly OutageSchedule[];
+  /** Wall-clock milliseconds added before every answer (benchmarks). @default 0 */
+  latencyMs?: number;
 }
 
 /** The device's phase, as a test sees it. */

@@ -13,6 +13,7 @@ import { FortiFlexClient } from '../../../src/lib/fortiflex';
 import type { Entitlement, TokenStatus } from '../../../src/lib/fortiflex/types';
 import { validatePolicy, type Policy } from '../../../src/lib/rules';
 import { createStateStore, type StateStore } from '../../../src/lib/state';
+import type { ArmSeed } from '../../../src/simulator/arm';
 import {
   defaultSeed,
   startSimulator,
@@ -75,6 +76,8 @@ export async function startPoolWorld(
     pool?: Record<string, unknown>;
     policy?: Record<string, unknown>;
     sim?: Omit<SimulatorOptions, 'seed'>;
+    /** Replaces the seed's Azure side (VMs and scale sets the ARM simulator serves). */
+    arm?: ArmSeed;
   } = {},
 ): Promise<PoolWorld> {
   const seed = defaultSeed();
@@ -102,6 +105,10 @@ export async function startPoolWorld(
   add('ACTIVE', options.seed?.inUse, 'USED');
   add('STOPPED', options.seed?.stopped, 'USED');
   add('PENDING', options.seed?.pending);
+  if (options.arm) {
+    seed.virtualMachines = options.arm.virtualMachines ?? [];
+    seed.scaleSets = options.arm.scaleSets ?? [];
+  }
   const sim = await startSimulator({ ...options.sim, seed });
   const client = new FortiFlexClient({
     apiUrl: sim.apiUrl,
